@@ -1,0 +1,1 @@
+"""Everything that speaks the Custom Vision Training API v3.3."""

@@ -1,0 +1,45 @@
+"""Plain constants of the Custom Vision Training API v3.3 contract.
+
+The client and the emulator may both read these; they share nothing else.
+"""
+
+API_PREFIX = "/customvision/v3.3/training"
+
+MAX_BATCH_IMAGES = 64
+MAX_BATCH_TAGS = 20
+MAX_METADATA_PAIRS = 10
+MAX_METADATA_KEY_LENGTH = 128
+MAX_METADATA_VALUE_LENGTH = 256
+MAX_TAGS_PER_IMAGE = 100
+MAX_REGIONS_PER_IMAGE = 300
+MAX_DELETE_PREDICTION_IDS = 64
+MAX_QUERY_TAG_FILTERS = 2
+MAX_TAGGED_IMAGES_TAKE = 256
+MAX_IMAGES_BY_IDS = 256
+PREDICTION_RETENTION_DAYS = 30
+
+DOMAIN_OBJECT_DETECTION = "ObjectDetection"
+DOMAIN_CLASSIFICATION = "Classification"
+CLASSIFICATION_MULTICLASS = "Multiclass"
+CLASSIFICATION_MULTILABEL = "Multilabel"
+
+TAG_REGULAR = "Regular"
+TAG_NEGATIVE = "Negative"
+TAG_GENERAL_PRODUCT = "GeneralProduct"
+
+ORDER_NEWEST = "Newest"
+ORDER_OLDEST = "Oldest"
+ORDER_SUGGESTED = "Suggested"
+
+# ImageCreateResult.status values.
+STATUS_OK = "OK"
+STATUS_OK_DUPLICATE = "OKDuplicate"
+STATUS_ERROR_SOURCE = "ErrorSource"
+STATUS_ERROR_IMAGE_FORMAT = "ErrorImageFormat"
+STATUS_ERROR_IMAGE_SIZE = "ErrorImageSize"
+STATUS_ERROR_STORAGE = "ErrorStorage"
+STATUS_ERROR_LIMIT_EXCEED = "ErrorLimitExceed"
+STATUS_ERROR_TAG_LIMIT_EXCEED = "ErrorTagLimitExceed"
+STATUS_ERROR_REGION_LIMIT_EXCEED = "ErrorRegionLimitExceed"
+STATUS_ERROR_UNKNOWN = "ErrorUnknown"
+STATUS_ERROR_NEGATIVE_AND_REGULAR = "ErrorNegativeAndRegularTagOnSameImage"
