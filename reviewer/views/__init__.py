@@ -1,0 +1,1 @@
+"""Thin views: check access, call one service or selector, render."""

@@ -1,0 +1,10 @@
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from reviewer.models import Project
+
+
+def project_list(request: HttpRequest) -> HttpResponse:
+    """List the projects known to the app."""
+    projects = Project.objects.for_listing()
+    return render(request, "reviewer/project_list.html", {"projects": projects})
