@@ -1,4 +1,4 @@
-"""Read settings from the environment; a bad value stops start-up naming its variable."""
+"""Read settings from the environment; a bad value stops start-up, naming it."""
 
 import os
 

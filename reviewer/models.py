@@ -1,6 +1,13 @@
 """The cache of what Custom Vision returned, and the ledger of our own work."""
 
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.db import models
+
+from reviewer.customvision.limits import PREDICTION_RETENTION_DAYS
+
+RETENTION = timedelta(days=PREDICTION_RETENTION_DAYS)
 
 
 class ProjectKind(models.TextChoices):
@@ -26,6 +33,9 @@ class Project(models.Model):
     kind = models.CharField(max_length=20, choices=ProjectKind.choices)
     domain_id = models.UUIDField()
     status = models.CharField(max_length=20, blank=True)
+    default_threshold = models.FloatField(
+        default=0.5, help_text="Boxes and tags below this probability start hidden."
+    )
     last_synced_at = models.DateTimeField(null=True, blank=True)
 
     objects = ProjectQuerySet.as_manager()
@@ -74,3 +84,205 @@ class Iteration(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PredictionQuerySet(models.QuerySet):
+    def for_review(self) -> "PredictionQuerySet":
+        """Load what the review screen shows in a fixed number of queries."""
+        return self.select_related("project", "iteration", "review").prefetch_related(
+            "labels"
+        )
+
+
+class Prediction(models.Model):
+    """One stored image prediction: the image the model saw and what it said."""
+
+    id = models.UUIDField(primary_key=True, help_text="The service's prediction id.")
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="predictions"
+    )
+    iteration = models.ForeignKey(
+        Iteration, on_delete=models.SET_NULL, null=True, related_name="predictions"
+    )
+    created = models.DateTimeField(help_text="When the model saw the image.")
+    thumbnail_uri = models.TextField(blank=True)
+    resized_image_uri = models.TextField(blank=True)
+    original_image_uri = models.TextField(blank=True)
+    uris_fetched_at = models.DateTimeField(
+        help_text="When the signed image links were read; they expire in about a day."
+    )
+    uncertainty = models.FloatField(
+        default=0.5,
+        help_text="How far its least certain label is from 0.5; lower is less sure.",
+    )
+    removed_at = models.DateTimeField(
+        null=True, help_text="When we learnt the service no longer has it."
+    )
+
+    objects = PredictionQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["project", "created"])]
+
+    def __str__(self) -> str:
+        return str(self.id)
+
+    @property
+    def expires_at(self) -> datetime:
+        return self.created + RETENTION
+
+    def days_left(self, now: datetime) -> int:
+        """Whole days until the service deletes the prediction; 0 once expired."""
+        return max((self.expires_at - now).days, 0)
+
+
+class Box(models.Model):
+    """A box normalised to 0-1 of the image; empty in classification."""
+
+    left = models.FloatField(null=True)
+    top = models.FloatField(null=True)
+    width = models.FloatField(null=True)
+    height = models.FloatField(null=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def box(self) -> tuple[float, float, float, float] | None:
+        if self.left is None:
+            return None
+        return (self.left, self.top, self.width, self.height)
+
+
+class PredictedLabel(Box):
+    """A tag the model predicted, with its probability and, in detection, a box."""
+
+    prediction = models.ForeignKey(
+        Prediction, on_delete=models.CASCADE, related_name="labels"
+    )
+    tag = models.ForeignKey(Tag, on_delete=models.PROTECT, related_name="+")
+    probability = models.FloatField()
+
+    class Meta(Box.Meta):
+        ordering = ["-probability"]
+        indexes = [models.Index(fields=["tag", "probability"])]
+
+    def __str__(self) -> str:
+        return f"{self.tag_id} at {self.probability:.2f}"
+
+
+class ReviewState(models.TextChoices):
+    TO_REVIEW = "to_review", "To review"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    SKIPPED = "skipped", "Skipped"
+    PROMOTED = "promoted", "Promoted"
+    FAILED = "failed", "Failed"
+
+
+class Review(models.Model):
+    """The human side of one prediction: its state, lease and decision."""
+
+    prediction = models.OneToOneField(
+        Prediction, on_delete=models.CASCADE, primary_key=True, related_name="review"
+    )
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(
+        max_length=20, choices=ReviewState.choices, default=ReviewState.TO_REVIEW
+    )
+    version = models.PositiveIntegerField(default=0)
+    leased_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    lease_expires_at = models.DateTimeField(null=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True)
+    bulk_accepted = models.BooleanField(default=False)
+    audit_sample = models.BooleanField(default=False)
+    changed = models.BooleanField(
+        default=False, help_text="The approved labels differ from the prediction."
+    )
+    failure_reason = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["project", "state"])]
+        permissions = [("bulk_accept", "Can accept many predictions at once")]
+
+    def __str__(self) -> str:
+        return f"review of {self.prediction_id}"
+
+
+class ApprovedLabel(Box):
+    """A tag, and in detection a box, that a reviewer approved for promotion."""
+
+    review = models.ForeignKey(
+        Review, on_delete=models.CASCADE, related_name="approved_labels"
+    )
+    tag = models.ForeignKey(Tag, on_delete=models.PROTECT, related_name="+")
+    source = models.ForeignKey(
+        PredictedLabel,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        help_text="The predicted label it came from; empty when a reviewer added it.",
+    )
+
+    def __str__(self) -> str:
+        return f"{self.tag_id} ({'predicted' if self.source_id else 'added'})"
+
+
+class SyncRun(models.Model):
+    """One pull of stored predictions for a project: what was asked and found."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="sync_runs"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.QUEUED
+    )
+    started_at = models.DateTimeField(null=True)
+    finished_at = models.DateTimeField(null=True)
+    window_start = models.DateTimeField(
+        null=True, help_text="Predictions created from here on were asked for."
+    )
+    reached = models.DateTimeField(
+        null=True, help_text="When the newest prediction stored so far was made."
+    )
+    pages = models.PositiveIntegerField(default=0)
+    seen = models.PositiveIntegerField(default=0)
+    added = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"sync {self.pk} of {self.project_id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    def share_done(self, now: datetime) -> float:
+        """Estimate progress from how far through the time window paging got."""
+        if self.status == self.Status.SUCCEEDED:
+            return 1.0
+        if not self.reached or not self.started_at:
+            return 0.0
+
+        start = self.window_start or self.reached
+        span = (self.started_at - start).total_seconds()
+        if span <= 0:
+            return 0.0
+        return min(max((self.reached - start).total_seconds() / span, 0.0), 0.99)

@@ -121,6 +121,9 @@ CUSTOMVISION_TRAINING_KEY = env_str("CUSTOMVISION_TRAINING_KEY")
 CUSTOMVISION_CONNECT_TIMEOUT = env_float("CUSTOMVISION_CONNECT_TIMEOUT", 3.05)
 CUSTOMVISION_READ_TIMEOUT = env_float("CUSTOMVISION_READ_TIMEOUT", 30.0)
 
+# The share of bulk-accepted items flagged for a lead to audit.
+AUDIT_SAMPLE_SHARE = env_float("AUDIT_SAMPLE_SHARE", 0.05)
+
 # Behind TLS in production; local development stays on plain HTTP.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SESSION_COOKIE_SECURE = not DEBUG
@@ -142,4 +145,6 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": "plain"},
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # urllib3 logs whole URLs at DEBUG, signed links' signatures included.
+    "loggers": {"urllib3": {"level": "WARNING"}},
 }

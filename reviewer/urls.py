@@ -1,11 +1,27 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from reviewer.views import health, projects
+from reviewer.views import health, images, projects, queue, review, sync
+
+project = "projects/<uuid:project_id>/"
+item = project + "review/<uuid:prediction_id>/"
 
 app_patterns = (
     [
         path("", projects.project_list, name="project-list"),
+        path(project, queue.project_queue, name="project-queue"),
+        path(project + "bulk-accept", queue.queue_bulk_accept, name="bulk-accept"),
+        path(project + "sync", sync.sync_start, name="sync-start"),
+        path(project + "sync/<int:run_id>", sync.sync_progress, name="sync-progress"),
+        path(project + "review/", review.review_start, name="review-start"),
+        path(item, review.review_item, name="review-item"),
+        path(item + "decide", review.review_decide, name="review-decide"),
+        path(item + "undo", review.review_undo, name="review-undo"),
+        path(
+            project + "predictions/<uuid:prediction_id>/<str:size>",
+            images.prediction_image_view,
+            name="prediction-image",
+        ),
     ],
     "reviewer",
 )

@@ -1,1 +1,5 @@
-pytest_plugins = ["tests.fixtures.emulator", "tests.fixtures.app"]
+pytest_plugins = [
+    "tests.fixtures.emulator",
+    "tests.fixtures.app",
+    "tests.fixtures.projects",
+]

@@ -76,10 +76,7 @@ def _sync_project(
 
 def _store_tags(project: Project, tags: list[types.Tag]) -> None:
     Tag.objects.bulk_create(
-        [
-            Tag(id=tag.id, project=project, name=tag.name, type=tag.type)
-            for tag in tags
-        ],
+        [Tag(id=tag.id, project=project, name=tag.name, type=tag.type) for tag in tags],
         update_conflicts=True,
         unique_fields=["id"],
         update_fields=["name", "type", "removed_at"],

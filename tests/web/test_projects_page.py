@@ -27,9 +27,7 @@ def test_it_sends_anonymous_visitors_to_the_login_page(client):
 
 def test_it_lists_projects_with_type_tag_count_and_last_sync(client, annotator):
     make_project("Shelves", ProjectKind.OBJECT_DETECTION, tags=3)
-    make_project(
-        "Fruit", ProjectKind.MULTILABEL, tags=2, last_synced_at=timezone.now()
-    )
+    make_project("Fruit", ProjectKind.MULTILABEL, tags=2, last_synced_at=timezone.now())
     removed = Tag.objects.filter(project__name="Shelves").first()
     removed.removed_at = timezone.now()
     removed.save()
@@ -64,7 +62,9 @@ def test_it_renders_hostile_project_names_inert(client, annotator):
     html = client.get(reverse("reviewer:project-list")).content.decode()
 
     assert "<script>alert" not in html
-    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &quot;Co&quot;" in html
+    assert (
+        "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &quot;Co&quot;" in html
+    )
 
 
 def test_it_answers_the_health_check_without_login(client):

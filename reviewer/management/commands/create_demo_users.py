@@ -1,4 +1,5 @@
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand
 
 DEMO_USERS = (
@@ -17,4 +18,8 @@ class Command(BaseCommand):
             user.is_staff = is_staff
             user.set_password(password)
             user.save()
+            if is_staff:
+                user.user_permissions.add(
+                    Permission.objects.get(codename="bulk_accept")
+                )
             self.stdout.write(f"  {username:<10} password: {password}")

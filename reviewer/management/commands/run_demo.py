@@ -28,7 +28,7 @@ class Command(BaseCommand):
             call_command("migrate", verbosity=0)
             self.stdout.write("Demo logins:")
             call_command("create_demo_users")
-            call_command("sync_projects")
+            call_command("sync_predictions")
             children.append(_manage("db_worker"))
             children.append(_manage("runserver", SERVER_ADDRESS, "--noreload"))
             self.stdout.write(

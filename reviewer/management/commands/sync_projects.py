@@ -24,5 +24,7 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
 
         for project in synced:
-            self.stdout.write(f"{project.id}  {project.get_kind_display():<28} {project.name}")
+            self.stdout.write(
+                f"{project.id}  {project.get_kind_display():<28} {project.name}"
+            )
         self.stdout.write(self.style.SUCCESS(f"Synced {len(synced)} projects."))

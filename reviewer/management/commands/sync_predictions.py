@@ -1,0 +1,65 @@
+import time
+from collections import Counter
+from contextlib import closing
+
+from django.core.management.base import BaseCommand, CommandError
+
+from reviewer.customvision.client import client_from_settings
+from reviewer.customvision.errors import CustomVisionError
+from reviewer.models import SyncRun
+from reviewer.services.projects import ProjectNotFound, sync_projects
+from reviewer.services.sync import run_sync_run
+
+
+class Command(BaseCommand):
+    help = (
+        "Pull new stored predictions from Custom Vision into the cache, for every "
+        "project the key can see or only those named. Safe to run again at any time."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--project",
+            action="append",
+            dest="projects",
+            metavar="ID",
+            help="Only this project (repeatable); all projects when omitted.",
+        )
+
+    def handle(self, *args, projects=None, **options):
+        started = time.monotonic()
+        totals: Counter[str] = Counter()
+        with closing(client_from_settings()) as client:
+            try:
+                synced = sync_projects(client, only=projects)
+                for project in synced:
+                    if project.status in ("", "Succeeded"):
+                        run = SyncRun.objects.create(project=project)
+                        run_sync_run(client, run, progress=self._show_progress)
+                        self._show_done(run)
+                        totals.update(pages=run.pages, seen=run.seen, added=run.added)
+            except (CustomVisionError, ProjectNotFound) as error:
+                raise CommandError(str(error)) from error
+
+        self.stdout.write(
+            f"Synced {len(synced)} projects: {totals['pages']} pages, "
+            f"{totals['seen']} predictions seen, {totals['added']} new, "
+            f"in {time.monotonic() - started:.1f} s."
+        )
+
+    def _show_progress(self, run: SyncRun) -> None:
+        if self.stdout.isatty():
+            self.stdout.write(
+                f"\r  {run.project.name}: page {run.pages}, {run.seen} seen, "
+                f"{run.added} new",
+                ending="",
+            )
+            self.stdout.flush()
+
+    def _show_done(self, run: SyncRun) -> None:
+        if self.stdout.isatty():
+            self.stdout.write("")
+        self.stdout.write(
+            f"  {run.project.name}: {run.seen} seen, {run.added} new "
+            f"in {run.pages} pages"
+        )

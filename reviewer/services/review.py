@@ -1,0 +1,492 @@
+"""The annotator's decisions: leases, validated labels, versioned saves, undo."""
+
+import json
+import math
+import random
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+
+from reviewer.customvision import limits
+from reviewer.models import (
+    ApprovedLabel,
+    PredictedLabel,
+    Prediction,
+    Project,
+    ProjectKind,
+    Review,
+    ReviewState,
+    Tag,
+)
+from reviewer.services.queue import QueueFilters, matching_reviews
+
+LEASE = timedelta(minutes=5)
+DECIDABLE = (
+    ReviewState.TO_REVIEW,
+    ReviewState.SKIPPED,
+    ReviewState.APPROVED,
+    ReviewState.REJECTED,
+    ReviewState.FAILED,
+)
+UNDOABLE = (ReviewState.APPROVED, ReviewState.REJECTED, ReviewState.SKIPPED)
+ACTIONS = {
+    "accept": ReviewState.APPROVED,
+    "reject": ReviewState.REJECTED,
+    "skip": ReviewState.SKIPPED,
+}
+# Boxes are compared with this tolerance: a browser rounds what it sends back.
+SAME_BOX = 1e-4
+
+
+class ReviewError(Exception):
+    """A decision that cannot be saved; the message says why, for the annotator."""
+
+
+class InvalidLabels(ReviewError):
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(" ".join(problems))
+
+
+class VersionConflict(ReviewError):
+    def __init__(self, review: Review) -> None:
+        self.review = review
+        who = review.decided_by.get_username() if review.decided_by else "someone"
+        when = f" at {review.decided_at:%H:%M:%S} UTC" if review.decided_at else ""
+        super().__init__(
+            f"{who} changed this item{when} after you opened it "
+            f"(it is now {review.get_state_display().lower()}). "
+            "Nothing was saved; reload it to see their version."
+        )
+
+
+class LeaseHeld(ReviewError):
+    def __init__(self, review: Review) -> None:
+        self.review = review
+        super().__init__(
+            f"{review.leased_by.get_username()} is reviewing this item until "
+            f"{review.lease_expires_at:%H:%M:%S} UTC."
+        )
+
+
+@dataclass(frozen=True)
+class LabelInput:
+    """One label as the annotator approved it."""
+
+    tag_id: UUID
+    source_id: int | None
+    box: tuple[float, float, float, float] | None
+
+
+def _free_for(user, now: datetime) -> Q:
+    return Q(leased_by=None) | Q(lease_expires_at__lt=now) | Q(leased_by=user)
+
+
+def claim(review: Review, user, now: datetime) -> bool:
+    """Take the lease on an item unless someone else holds a live one."""
+    claimed = (
+        Review.objects.filter(pk=review.pk)
+        .filter(_free_for(user, now))
+        .update(leased_by=user, lease_expires_at=now + LEASE)
+    )
+    if claimed:
+        Review.objects.filter(leased_by=user).exclude(pk=review.pk).update(
+            leased_by=None, lease_expires_at=None
+        )
+        review.leased_by, review.lease_expires_at = user, now + LEASE
+    return bool(claimed)
+
+
+def claim_next(
+    project: Project,
+    user,
+    filters: QueueFilters,
+    now: datetime,
+    passed: tuple = (),
+) -> Review | None:
+    """Claim the first item matching the filters that nobody else is reviewing."""
+    candidates = (
+        matching_reviews(project, filters, now)
+        .filter(_free_for(user, now))
+        .exclude(pk__in=passed)
+    )
+    for review in candidates[:20]:
+        if claim(review, user, now):
+            return review
+    return None
+
+
+def peek_next(
+    project: Project, user, filters: QueueFilters, now: datetime, passed: tuple
+) -> Review | None:
+    """Return the item that would come next, without claiming it (to prefetch)."""
+    return (
+        matching_reviews(project, filters, now)
+        .filter(_free_for(user, now))
+        .exclude(pk__in=passed)
+        .select_related("prediction")
+        .first()
+    )
+
+
+def parse_labels(raw: str, prediction: Prediction) -> list[LabelInput]:
+    """Read the posted labels and check every rule the service enforces."""
+    try:
+        items = json.loads(raw)
+    except (TypeError, ValueError):
+        raise InvalidLabels(["The labels were not sent as JSON."]) from None
+    if not isinstance(items, list):
+        raise InvalidLabels(["The labels must be a list."])
+
+    project = prediction.project
+    limit = (
+        limits.MAX_REGIONS_PER_IMAGE
+        if project.is_object_detection
+        else limits.MAX_TAGS_PER_IMAGE
+    )
+    if len(items) > limit:
+        raise InvalidLabels([f"{len(items)} labels is over the limit of {limit}."])
+
+    tags = {tag.pk: tag for tag in project.tags.filter(removed_at=None)}
+    sources = {label.pk for label in prediction.labels.all()}
+    problems: list[str] = []
+    labels = [
+        label
+        for number, item in enumerate(items, start=1)
+        if (label := _read_label(number, item, project, tags, sources, problems))
+    ]
+    problems += _check_combination(project, labels, tags)
+    if problems:
+        raise InvalidLabels(problems)
+    return labels
+
+
+def _read_label(
+    number: int,
+    item: object,
+    project: Project,
+    tags: dict[UUID, Tag],
+    sources: set[int],
+    problems: list[str],
+) -> LabelInput | None:
+    name = f"Label {number}"
+    if not isinstance(item, dict):
+        problems.append(f"{name} is not an object.")
+        return None
+
+    tag = tags.get(_uuid(item.get("tag")))
+    if tag is None:
+        problems.append(f"{name} has a tag that is not in this project.")
+        return None
+
+    source = item.get("source")
+    if source is not None and source not in sources:
+        problems.append(f"{name} ({tag.name}) points at a box of another image.")
+        return None
+
+    box = _read_box(f"{name} ({tag.name})", item.get("box"), project, problems)
+    if project.is_object_detection and tag.type == limits.TAG_NEGATIVE:
+        problems.append(f"{name} uses the negative tag {tag.name} on a box.")
+        return None
+    if box is False:
+        return None
+    return LabelInput(tag_id=tag.pk, source_id=source, box=box)
+
+
+def _read_box(name: str, raw: object, project: Project, problems: list[str]):
+    """Return a checked box, None for classification, or False when invalid."""
+    if not project.is_object_detection:
+        if raw is not None:
+            problems.append(f"{name} has a box, but this project classifies images.")
+            return False
+        return None
+
+    if not (isinstance(raw, list) and len(raw) == 4 and all(map(_is_number, raw))):
+        problems.append(
+            f"{name} needs a box of four numbers: left, top, width, height."
+        )
+        return False
+
+    left, top, width, height = (float(value) for value in raw)
+    if not all(math.isfinite(value) for value in (left, top, width, height)):
+        problems.append(f"{name} has a coordinate that is not a number.")
+    elif width <= 0 or height <= 0:
+        problems.append(f"{name} must have a positive width and height.")
+    elif left < 0 or top < 0 or left + width > 1 + 1e-9 or top + height > 1 + 1e-9:
+        problems.append(f"{name} reaches outside the image.")
+    else:
+        return (left, top, min(width, 1 - left), min(height, 1 - top))
+    return False
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _check_combination(
+    project: Project, labels: list[LabelInput], tags: dict[UUID, Tag]
+) -> list[str]:
+    if not labels:
+        what = "a box" if project.is_object_detection else "a tag"
+        return [f"Add {what} before accepting, or reject the image."]
+
+    types = {tags[label.tag_id].type for label in labels}
+    if limits.TAG_NEGATIVE in types and len(labels) > 1:
+        return ["A negative tag cannot go with other tags on the same image."]
+    distinct = {label.tag_id for label in labels}
+    if project.kind == ProjectKind.MULTICLASS and len(labels) > 1:
+        return ["A multiclass project takes exactly one tag per image."]
+    if not project.is_object_detection and len(distinct) < len(labels):
+        return ["A tag is listed twice."]
+    return []
+
+
+def _uuid(value: object) -> UUID | None:
+    try:
+        return UUID(str(value))
+    except ValueError:
+        return None
+
+
+def decide(
+    prediction_id: UUID,
+    user,
+    action: str,
+    version: int,
+    raw_labels: str,
+    now: datetime,
+) -> Review:
+    """Save a decision on one item if nobody changed it since it was opened."""
+    if action not in ACTIONS:
+        raise ReviewError(f"Unknown decision {action!r}.")
+
+    with transaction.atomic():
+        review = Review.objects.select_related(
+            "prediction__project", "decided_by", "leased_by"
+        ).get(pk=prediction_id)
+        _check_decidable(review, user, version, now)
+        labels = (
+            parse_labels(raw_labels, review.prediction) if action == "accept" else []
+        )
+        changed = _differs_from_prediction(review.prediction, labels)
+        saved = Review.objects.filter(pk=review.pk, version=version).update(
+            state=ACTIONS[action],
+            version=F("version") + 1,
+            decided_by=user,
+            decided_at=now,
+            leased_by=None,
+            lease_expires_at=None,
+            bulk_accepted=False,
+            changed=changed,
+            failure_reason="",
+        )
+        if not saved:
+            raise VersionConflict(_reloaded(review))
+        _replace_approved_labels(review, labels)
+    review.refresh_from_db()
+    return review
+
+
+def _check_decidable(review: Review, user, version: int, now: datetime) -> None:
+    if review.version != version or review.state not in DECIDABLE:
+        raise VersionConflict(review)
+    lease_live = review.lease_expires_at and review.lease_expires_at > now
+    if lease_live and review.leased_by_id not in (None, user.pk):
+        raise LeaseHeld(review)
+
+
+def _reloaded(review: Review) -> Review:
+    return Review.objects.select_related("decided_by").get(pk=review.pk)
+
+
+def _replace_approved_labels(review: Review, labels: list[LabelInput]) -> None:
+    review.approved_labels.all().delete()
+    ApprovedLabel.objects.bulk_create(
+        ApprovedLabel(
+            review=review,
+            tag_id=label.tag_id,
+            source_id=label.source_id,
+            **_box_fields(label.box),
+        )
+        for label in labels
+    )
+
+
+def _box_fields(box: tuple[float, float, float, float] | None) -> dict:
+    left, top, width, height = box or (None, None, None, None)
+    return {"left": left, "top": top, "width": width, "height": height}
+
+
+def _differs_from_prediction(prediction: Prediction, labels: list[LabelInput]) -> bool:
+    """Tell whether the annotator changed what the model shows at the threshold."""
+    threshold = prediction.project.default_threshold
+    predicted = {label.pk: label for label in prediction.labels.all()}
+    shown = {pk for pk, label in predicted.items() if label.probability >= threshold}
+    kept = {label.source_id for label in labels}
+    if None in kept or not shown <= kept:
+        return True
+    return any(_edited(predicted[label.source_id], label) for label in labels)
+
+
+def _edited(source: PredictedLabel, label: LabelInput) -> bool:
+    if source.tag_id != label.tag_id:
+        return True
+    if label.box is None:
+        return False
+    before = (source.left, source.top, source.width, source.height)
+    return any(abs(a - b) > SAME_BOX for a, b in zip(before, label.box, strict=True))
+
+
+def undo(prediction_id: UUID, user, now: datetime) -> Review:
+    """Put the user's own last decision back to review, and hand them the item."""
+    with transaction.atomic():
+        review = Review.objects.select_for_update().get(pk=prediction_id)
+        if review.decided_by_id != user.pk or review.state not in UNDOABLE:
+            raise ReviewError("Only your own last decision can be undone.")
+        review.approved_labels.all().delete()
+        Review.objects.filter(pk=review.pk).update(
+            state=ReviewState.TO_REVIEW,
+            version=F("version") + 1,
+            decided_by=None,
+            decided_at=None,
+            bulk_accepted=False,
+            audit_sample=False,
+            changed=False,
+        )
+        review.refresh_from_db()
+        claim(review, user, now)
+    return review
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    accepted: int
+    left: int
+    sampled: int
+
+
+def bulk_accept(
+    project: Project,
+    filters: QueueFilters,
+    min_probability: float,
+    user,
+    now: datetime,
+    sample_share: float | None = None,
+    rng: random.Random | None = None,
+) -> BulkResult:
+    """Accept every matching item as predicted, keeping labels at the threshold."""
+    share = settings.AUDIT_SAMPLE_SHARE if sample_share is None else sample_share
+    rng = rng or random.Random()
+    to_review = replace(filters, state=ReviewState.TO_REVIEW)
+    ids = list(
+        matching_reviews(project, to_review, now)
+        .filter(_free_for(user, now))
+        .values_list("pk", flat=True)
+    )
+    batch = _BulkAccept(project, min_probability, user, now, share, rng)
+    results = [
+        batch.accept(ids[start : start + BULK_CHUNK])
+        for start in range(0, len(ids), BULK_CHUNK)
+    ]
+    return BulkResult(
+        accepted=sum(result.accepted for result in results),
+        left=sum(result.left for result in results),
+        sampled=sum(result.sampled for result in results),
+    )
+
+
+BULK_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class _BulkAccept:
+    project: Project
+    min_probability: float
+    user: object
+    now: datetime
+    share: float
+    rng: random.Random
+
+    @transaction.atomic
+    def accept(self, ids: list[UUID]) -> BulkResult:
+        """Accept one chunk of items, locking them while it writes."""
+        reviews = list(
+            Review.objects.select_for_update()
+            .filter(pk__in=ids, state=ReviewState.TO_REVIEW)
+            .filter(_free_for(self.user, self.now))
+        )
+        kept = self._labels_at_threshold([review.pk for review in reviews])
+        approved = [review for review in reviews if kept.get(review.pk)]
+        for review in approved:
+            review.state = ReviewState.APPROVED
+            review.version += 1
+            review.decided_by = self.user
+            review.decided_at = self.now
+            review.bulk_accepted = True
+            review.audit_sample = self.rng.random() < self.share
+            review.changed = False
+            review.leased_by = review.lease_expires_at = None
+        _store_bulk(approved, kept)
+        return BulkResult(
+            accepted=len(approved),
+            left=len(reviews) - len(approved),
+            sampled=sum(review.audit_sample for review in approved),
+        )
+
+    def _labels_at_threshold(self, ids: list[UUID]) -> dict[UUID, list[PredictedLabel]]:
+        labels = PredictedLabel.objects.filter(
+            prediction_id__in=ids, probability__gte=self.min_probability
+        ).select_related("tag")
+        by_prediction: dict[UUID, list[PredictedLabel]] = {}
+        for label in labels:
+            by_prediction.setdefault(label.prediction_id, []).append(label)
+        return {
+            pk: as_predicted(self.project, found) for pk, found in by_prediction.items()
+        }
+
+
+def _store_bulk(approved: list[Review], kept: dict[UUID, list[PredictedLabel]]) -> None:
+    ApprovedLabel.objects.filter(review__in=approved).delete()
+    Review.objects.bulk_update(
+        approved,
+        [
+            "state",
+            "version",
+            "decided_by",
+            "decided_at",
+            "bulk_accepted",
+            "audit_sample",
+            "changed",
+            "leased_by",
+            "lease_expires_at",
+        ],
+    )
+    ApprovedLabel.objects.bulk_create(
+        ApprovedLabel(
+            review=review,
+            tag_id=label.tag_id,
+            source=label,
+            left=label.left,
+            top=label.top,
+            width=label.width,
+            height=label.height,
+        )
+        for review in approved
+        for label in kept[review.pk]
+    )
+
+
+def as_predicted(
+    project: Project, labels: list[PredictedLabel]
+) -> list[PredictedLabel]:
+    """Choose what bulk accept approves from the labels at the threshold."""
+    if project.kind == ProjectKind.MULTICLASS:
+        return sorted(labels, key=lambda label: -label.probability)[:1]
+    regular = [label for label in labels if label.tag.type != limits.TAG_NEGATIVE]
+    if project.is_object_detection or len(labels) > 1:
+        return regular
+    return labels

@@ -1,0 +1,21 @@
+"""Background entry points (django-tasks); each calls one service function."""
+
+from contextlib import closing
+
+from django_tasks import task
+
+from reviewer.customvision.client import client_from_settings
+from reviewer.customvision.errors import CustomVisionError
+from reviewer.models import SyncRun
+from reviewer.services.sync import run_sync_run
+
+
+@task()
+def run_sync(run_id: int) -> None:
+    """Run a queued sync; a service failure is recorded on the run, not raised."""
+    run = SyncRun.objects.select_related("project").get(pk=run_id)
+    with closing(client_from_settings()) as client:
+        try:
+            run_sync_run(client, run)
+        except CustomVisionError:
+            return

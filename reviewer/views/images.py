@@ -1,0 +1,32 @@
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.views.decorators.http import require_GET
+
+from reviewer.customvision.errors import CustomVisionError
+from reviewer.models import Prediction
+from reviewer.services.images import SIZES, ImageGone, prediction_image
+
+
+@require_GET
+def prediction_image_view(
+    request: HttpRequest, project_id, prediction_id, size: str
+) -> HttpResponse:
+    """Pass one of a prediction's images to the browser, behind the login."""
+    prediction = get_object_or_404(Prediction, pk=prediction_id, project_id=project_id)
+    if size not in SIZES:
+        return HttpResponse(
+            "No such image size.", status=404, content_type="text/plain"
+        )
+    try:
+        image = prediction_image(prediction, size)
+    except ImageGone as error:
+        return HttpResponse(str(error), status=404, content_type="text/plain")
+    except CustomVisionError:
+        return HttpResponse(
+            "Custom Vision did not send the image; try again shortly.",
+            status=502,
+            content_type="text/plain",
+        )
+    response = HttpResponse(image.content, content_type=image.content_type)
+    response["Cache-Control"] = "private, max-age=86400"
+    return response

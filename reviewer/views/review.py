@@ -1,0 +1,205 @@
+import json
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from reviewer.forms import DecisionForm, filters_from_query
+from reviewer.models import Prediction, Project, ReviewState
+from reviewer.services.review import (
+    LeaseHeld,
+    ReviewError,
+    VersionConflict,
+    as_predicted,
+    claim,
+    claim_next,
+    decide,
+    peek_next,
+    undo,
+)
+
+
+def review_start(request: HttpRequest, project_id) -> HttpResponse:
+    """Claim the first item matching the queue's filters and open it."""
+    project = get_object_or_404(Project, pk=project_id)
+    _, filters = filters_from_query(project, request.GET)
+    review = claim_next(project, request.user, filters, timezone.now())
+    if review is None:
+        return render(request, "reviewer/review.html", _done_context(request, project))
+    return redirect(_item_url(project.pk, review.pk, request))
+
+
+def review_item(request: HttpRequest, project_id, prediction_id) -> HttpResponse:
+    """Open one item for review, claiming it unless someone else holds it."""
+    prediction = _prediction(project_id, prediction_id)
+    now = timezone.now()
+    notice = ""
+    if not claim(prediction.review, request.user, now):
+        notice = str(LeaseHeld(prediction.review))
+    context = _card_context(request, prediction, notice=notice)
+    return render(request, "reviewer/review.html", context)
+
+
+@require_POST
+def review_decide(request: HttpRequest, project_id, prediction_id) -> HttpResponse:
+    """Save Accept, Reject or Skip, then show the next matching item."""
+    prediction = _prediction(project_id, prediction_id)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        return _refusal(request, prediction, "The decision was incomplete.", 400)
+
+    now = timezone.now()
+    try:
+        decide(
+            prediction.pk,
+            request.user,
+            form.cleaned_data["action"],
+            form.cleaned_data["version"],
+            form.cleaned_data["labels"],
+            now,
+        )
+    except ReviewError as error:
+        status = 409 if isinstance(error, VersionConflict | LeaseHeld) else 422
+        return _refusal(request, prediction, str(error), status)
+
+    _, filters = filters_from_query(prediction.project, request.GET)
+    review = claim_next(
+        prediction.project, request.user, filters, now, passed=(prediction.pk,)
+    )
+    return _show_next(request, prediction.project, review, undo_id=prediction.pk)
+
+
+@require_POST
+def review_undo(request: HttpRequest, project_id, prediction_id) -> HttpResponse:
+    """Put the user's last decision back to review and reopen that item."""
+    prediction = _prediction(project_id, prediction_id)
+    try:
+        undo(prediction.pk, request.user, timezone.now())
+    except ReviewError as error:
+        return _refusal(request, prediction, str(error), 409)
+    return _show_next(request, prediction.project, prediction.review)
+
+
+def _prediction(project_id, prediction_id) -> Prediction:
+    return get_object_or_404(
+        Prediction.objects.for_review(), pk=prediction_id, project_id=project_id
+    )
+
+
+def _show_next(request, project: Project, review, undo_id=None) -> HttpResponse:
+    if review is None:
+        context = _done_context(request, project, undo_id=undo_id)
+        template = "reviewer/partials/review_card.html"
+        if not request.htmx:
+            return render(request, "reviewer/review.html", context)
+        return render(request, template, context)
+
+    url = _item_url(project.pk, review.pk, request)
+    if not request.htmx:
+        return redirect(url)
+    prediction = _prediction(project.pk, review.pk)
+    context = _card_context(request, prediction, undo_id=undo_id)
+    response = render(request, "reviewer/partials/review_card.html", context)
+    response["HX-Push-Url"] = url
+    return response
+
+
+def _refusal(request, prediction: Prediction, message: str, status: int):
+    if request.htmx:
+        context = {"problems": message}
+        response = render(
+            request, "reviewer/partials/review_problems.html", context, status=status
+        )
+        response["HX-Retarget"] = "#review-problems"
+        response["HX-Reswap"] = "outerHTML"
+        return response
+    context = _card_context(request, prediction, problems=message)
+    return render(request, "reviewer/review.html", context, status=status)
+
+
+def _item_url(project_id, prediction_id, request: HttpRequest) -> str:
+    url = reverse("reviewer:review-item", args=[project_id, prediction_id])
+    query = request.GET.urlencode()
+    return f"{url}?{query}" if query else url
+
+
+def _done_context(request, project: Project, undo_id=None) -> dict:
+    return {
+        "project": project,
+        "prediction": None,
+        "query": request.GET.urlencode(),
+        "undo_id": undo_id,
+    }
+
+
+def _card_context(
+    request, prediction: Prediction, *, notice="", problems="", undo_id=None
+) -> dict:
+    project = prediction.project
+    review = prediction.review
+    now = timezone.now()
+    tags = list(project.tags.all())
+    labels = list(prediction.labels.all())
+    if review.state == ReviewState.APPROVED:
+        initial = [
+            _label_json(label.tag_id, label.source_id, label.box)
+            for label in review.approved_labels.all()
+        ]
+    else:
+        shown = [
+            label for label in labels if label.probability >= project.default_threshold
+        ]
+        initial = [
+            _label_json(label.tag_id, label.pk, label.box)
+            for label in as_predicted(project, shown)
+        ]
+    _, filters = filters_from_query(project, request.GET)
+    following = peek_next(project, request.user, filters, now, passed=(review.pk,))
+    active = [tag for tag in tags if tag.removed_at is None]
+    keys = dict(zip((tag.pk for tag in active), KEYS, strict=False))
+    names = {tag.pk: tag.name for tag in tags}
+    return {
+        "project": project,
+        "prediction": prediction,
+        "review": review,
+        "tag_choices": [(tag, keys.get(tag.pk)) for tag in active],
+        "label_rows": [(label, names.get(label.tag_id, "")) for label in labels],
+        "days_left": prediction.days_left(now),
+        "editor": {
+            "kind": project.kind,
+            "threshold": project.default_threshold,
+            "tags": [_tag_json(tag, keys.get(tag.pk)) for tag in tags],
+            "labels": [
+                {
+                    **_label_json(label.tag_id, label.pk, label.box),
+                    "probability": label.probability,
+                }
+                for label in labels
+            ],
+        },
+        "initial_labels_json": json.dumps(initial),
+        "following": following,
+        "query": request.GET.urlencode(),
+        "notice": notice,
+        "problems": problems,
+        "undo_id": undo_id,
+    }
+
+
+KEYS = "1234567890"
+
+
+def _tag_json(tag, key: str | None) -> dict:
+    return {
+        "id": str(tag.pk),
+        "name": tag.name,
+        "type": tag.type,
+        "key": key,
+        "removed": tag.removed_at is not None,
+    }
+
+
+def _label_json(tag_id, source_id, box) -> dict:
+    return {"tag": str(tag_id), "source": source_id, "box": list(box) if box else None}

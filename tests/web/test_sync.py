@@ -1,0 +1,115 @@
+import uuid
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from reviewer.customvision.errors import CustomVisionError
+from reviewer.models import PredictedLabel, Prediction, Review, ReviewState, SyncRun
+from reviewer.services.sync import run_sync_run
+from tests.fixtures.projects import sync
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_stores_predictions_labels_and_reviews(detection_project):
+    project = detection_project.project
+
+    assert project.predictions.count() == 4
+    assert PredictedLabel.objects.filter(prediction__project=project).count() == 12
+    assert set(Review.objects.values_list("state", flat=True)) == {
+        ReviewState.TO_REVIEW
+    }
+    assert project.last_synced_at is not None
+    assert project.tags.count() == 3
+
+
+def test_it_pages_through_every_prediction(emulator, detection_project, cv_client):
+    emulator.config.page_size = 1
+    state = emulator.state
+    for _ in range(3):
+        state.add_prediction(
+            str(detection_project.project.pk),
+            detection_project.iteration,
+            [
+                {
+                    "tag_id": detection_project.tags["Apple"],
+                    "probability": 0.5,
+                    "box": (0, 0, 0.5, 0.5),
+                }
+            ],
+        )
+
+    sync(cv_client, str(detection_project.project.pk))
+
+    run = SyncRun.objects.latest("id")
+    assert detection_project.project.predictions.count() == 7
+    assert run.added == 3
+    assert run.pages >= 3
+    assert run.status == SyncRun.Status.SUCCEEDED
+
+
+def test_running_it_twice_changes_nothing(detection_project, cv_client):
+    before = list(Prediction.objects.values_list("id", "created").order_by("id"))
+
+    sync(cv_client, str(detection_project.project.pk))
+
+    run = SyncRun.objects.latest("id")
+    assert run.added == 0
+    assert (
+        list(Prediction.objects.values_list("id", "created").order_by("id")) == before
+    )
+    assert PredictedLabel.objects.count() == 12
+
+
+def test_it_never_overwrites_a_review(detection_project, cv_client, annotator):
+    review = Review.objects.first()
+    review.state = ReviewState.REJECTED
+    review.decided_by = annotator
+    review.save()
+
+    sync(cv_client, str(detection_project.project.pk))
+
+    review.refresh_from_db()
+    assert review.state == ReviewState.REJECTED
+    assert review.decided_by == annotator
+
+
+def test_it_records_a_failed_sync_and_the_next_one_completes(
+    emulator, detection_project, cv_client
+):
+    project = detection_project.project
+    for _ in range(2):
+        emulator.state.add_prediction(str(project.pk), detection_project.iteration, [])
+    emulator.config.page_size = 1
+    failing = SyncRun.objects.create(project=project)
+    emulator.inject(status=503, count=1, operation="QueryPredictions")
+
+    with pytest.raises(CustomVisionError, match="503"):
+        run_sync_run(cv_client, failing)
+
+    failing.refresh_from_db()
+    assert failing.status == SyncRun.Status.FAILED
+    assert "503" in failing.error
+    sync(cv_client, str(project.pk))
+    assert project.predictions.count() == 6
+
+
+def test_the_command_syncs_every_project_and_prints_a_summary(
+    emulator, cv_settings, capsys
+):
+    emulator.seed_demo()
+
+    call_command("sync_predictions")
+    first = capsys.readouterr().out
+    call_command("sync_predictions")
+    second = capsys.readouterr().out
+
+    assert Prediction.objects.count() > 100
+    assert "new" in first.splitlines()[-1]
+    assert " 0 new" in second.splitlines()[-1]
+
+
+def test_the_command_names_an_unknown_project(emulator, cv_settings):
+    with pytest.raises(CommandError, match="No such project"):
+        call_command("sync_predictions", project=[str(uuid.uuid4())])
