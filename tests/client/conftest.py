@@ -7,8 +7,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from reviewer.customvision.client import CustomVisionClient
-
 
 @dataclass
 class Reply:
@@ -94,13 +92,3 @@ def scripted_server():
     server.serve()
     yield server
     server.stop()
-
-
-@pytest.fixture
-def cv_client(emulator):
-    """A client of the emulator that retries without waiting."""
-    client = CustomVisionClient(
-        emulator.endpoint, emulator.config.training_key, read_timeout=5, backoff=0
-    )
-    yield client
-    client.close()

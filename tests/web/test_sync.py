@@ -83,7 +83,7 @@ def test_it_records_a_failed_sync_and_the_next_one_completes(
         emulator.state.add_prediction(str(project.pk), detection_project.iteration, [])
     emulator.config.page_size = 1
     failing = SyncRun.objects.create(project=project)
-    emulator.inject(status=503, count=1, operation="QueryPredictions")
+    emulator.inject(status=503, count=4, operation="QueryPredictions")
 
     with pytest.raises(CustomVisionError, match="503"):
         run_sync_run(cv_client, failing)
