@@ -176,6 +176,7 @@ class ReviewState(models.TextChoices):
     APPROVED = "approved", "Approved"
     REJECTED = "rejected", "Rejected"
     SKIPPED = "skipped", "Skipped"
+    IN_BATCH = "in_batch", "In a batch"
     PROMOTED = "promoted", "Promoted"
     FAILED = "failed", "Failed"
 
@@ -208,7 +209,10 @@ class Review(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["project", "state"])]
-        permissions = [("bulk_accept", "Can accept many predictions at once")]
+        permissions = [
+            ("bulk_accept", "Can accept many predictions at once"),
+            ("promote", "Can promote approved predictions into the training set"),
+        ]
 
     def __str__(self) -> str:
         return f"review of {self.prediction_id}"
@@ -286,3 +290,123 @@ class SyncRun(models.Model):
         if span <= 0:
             return 0.0
         return min(max((self.reached - start).total_seconds() / span, 0.0), 0.99)
+
+
+class PromotionRun(models.Model):
+    """One request to promote a project's approved items: who asked, what came of it."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        FINISHED = "finished", "Finished"
+        STOPPED = "stopped", "Stopped"
+
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="promotion_runs"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    only_retries = models.BooleanField(
+        default=False, help_text="Send only items whose last attempt may be retried."
+    )
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.QUEUED
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True)
+    finished_at = models.DateTimeField(null=True)
+    worker = models.CharField(max_length=100, blank=True)
+    lease_expires_at = models.DateTimeField(
+        null=True, help_text="The worker renews this while it runs."
+    )
+    error = models.TextField(blank=True, help_text="Why the run stopped, if it did.")
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"promotion {self.pk} of {self.project_id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+
+class Batch(models.Model):
+    """One CreateImagesFromPredictions call, recorded before it is sent."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Written, not sent"
+        SENT = "sent", "Sent, no answer yet"
+        ANSWERED = "answered", "Answered"
+        ABANDONED = "abandoned", "Not sent: the run stopped"
+
+    run = models.ForeignKey(
+        PromotionRun, on_delete=models.CASCADE, related_name="batches"
+    )
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    request_body = models.JSONField(help_text="Exactly what is sent, every time.")
+    attempts = models.PositiveIntegerField(default=0)
+    not_before = models.DateTimeField(
+        null=True, help_text="The service asked us to wait until then."
+    )
+    worker = models.CharField(max_length=100, blank=True)
+    lease_expires_at = models.DateTimeField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    first_sent_at = models.DateTimeField(null=True)
+    last_sent_at = models.DateTimeField(null=True)
+    answered_at = models.DateTimeField(null=True)
+    duration_ms = models.PositiveIntegerField(null=True)
+    http_status = models.PositiveSmallIntegerField(null=True)
+    response_body = models.TextField(blank=True)
+    error = models.TextField(blank=True, help_text="The last failure of the call.")
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["project", "status"])]
+
+    def __str__(self) -> str:
+        return f"batch {self.pk}"
+
+
+class Outcome(models.Model):
+    """What became of one approved item in a promotion run."""
+
+    class Kind(models.TextChoices):
+        PENDING = "pending", "Waiting for an answer"
+        PROMOTED = "promoted", "Promoted"
+        RETRY = "retry", "Retry later"
+        FIX = "fix", "Back to review"
+        TERMINAL = "terminal", "Cannot be promoted"
+
+    run = models.ForeignKey(
+        PromotionRun, on_delete=models.CASCADE, related_name="outcomes"
+    )
+    batch = models.ForeignKey(
+        Batch,
+        on_delete=models.CASCADE,
+        null=True,
+        related_name="outcomes",
+        help_text="Empty when pre-flight kept the item back.",
+    )
+    review = models.ForeignKey(
+        Review, on_delete=models.CASCADE, related_name="outcomes"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.PENDING)
+    status = models.CharField(
+        max_length=50, blank=True, help_text="The service's status, or ours."
+    )
+    training_image_id = models.UUIDField(null=True)
+    message = models.TextField(blank=True)
+    recorded_at = models.DateTimeField(null=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["run", "kind"])]
+
+    def __str__(self) -> str:
+        return f"{self.review_id}: {self.status or self.kind}"

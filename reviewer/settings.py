@@ -1,5 +1,6 @@
 """Settings for the prediction reviewer, read from the environment."""
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -76,6 +77,14 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several processes share the file (web, worker): take the write lock when a
+    # transaction starts and wait for it, rather than fail halfway through.
+    DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    # Tests run workers in threads; an in-memory database cannot wait for a lock.
+    DATABASES["default"]["TEST"] = {
+        "NAME": BASE_DIR / f".test-db-{os.getpid()}.sqlite3"
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -123,6 +132,12 @@ CUSTOMVISION_READ_TIMEOUT = env_float("CUSTOMVISION_READ_TIMEOUT", 30.0)
 
 # The share of bulk-accepted items flagged for a lead to audit.
 AUDIT_SAMPLE_SHARE = env_float("AUDIT_SAMPLE_SHARE", 0.05)
+
+# Promotion: calls a second to CreateImagesFromPredictions, how long a worker's
+# claim on a batch lasts, and whether promoted predictions leave the service's store.
+PROMOTION_RATE = env_float("PROMOTION_RATE", 10.0, minimum=0.1)
+PROMOTION_LEASE_SECONDS = env_float("PROMOTION_LEASE_SECONDS", 300.0, minimum=5)
+PROMOTION_DELETE_PREDICTIONS = env_bool("PROMOTION_DELETE_PREDICTIONS", default=False)
 
 # Behind TLS in production; local development stays on plain HTTP.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)

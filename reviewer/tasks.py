@@ -6,7 +6,8 @@ from django_tasks import task
 
 from reviewer.customvision.client import client_from_settings
 from reviewer.customvision.errors import CustomVisionError
-from reviewer.models import SyncRun
+from reviewer.models import PromotionRun, SyncRun
+from reviewer.services.promotion import RunStopped, execute_run
 from reviewer.services.sync import run_sync_run
 
 
@@ -18,4 +19,15 @@ def run_sync(run_id: int) -> None:
         try:
             run_sync_run(client, run)
         except CustomVisionError:
+            return
+
+
+@task()
+def run_promotion(run_id: int) -> None:
+    """Run a queued promotion; a stop is recorded on the run, not raised."""
+    run = PromotionRun.objects.select_related("project").get(pk=run_id)
+    with closing(client_from_settings()) as client:
+        try:
+            execute_run(client, run)
+        except RunStopped:
             return

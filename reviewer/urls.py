@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from reviewer.views import health, images, projects, queue, review, sync
+from reviewer.views import health, images, projects, promotion, queue, review, sync
 
 project = "projects/<uuid:project_id>/"
 item = project + "review/<uuid:prediction_id>/"
@@ -17,6 +17,26 @@ app_patterns = (
         path(item, review.review_item, name="review-item"),
         path(item + "decide", review.review_decide, name="review-decide"),
         path(item + "undo", review.review_undo, name="review-undo"),
+        path(
+            project + "promotion/",
+            promotion.promotion_manifest,
+            name="promotion-manifest",
+        ),
+        path(
+            project + "promotion/start",
+            promotion.promotion_start,
+            name="promotion-start",
+        ),
+        path(
+            project + "promotions/<int:run_id>/",
+            promotion.promotion_run,
+            name="promotion-run",
+        ),
+        path(
+            project + "promotions/<int:run_id>/progress",
+            promotion.promotion_progress,
+            name="promotion-progress",
+        ),
         path(
             project + "predictions/<uuid:prediction_id>/<str:size>",
             images.prediction_image_view,

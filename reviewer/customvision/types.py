@@ -426,6 +426,19 @@ class ImageBatch:
             "metadata": dict(self.metadata),
         }
 
+    @classmethod
+    def from_body(cls, body: Json) -> Self:
+        """Rebuild a batch from the JSON that to_body gave, to send it again."""
+        images = tuple(
+            BatchImage(
+                prediction_id=image["id"],
+                tag_ids=tuple(image["tagIds"]),
+                regions=tuple(Region.from_json(region) for region in image["regions"]),
+            )
+            for image in body["images"]
+        )
+        return cls(images, tuple(body["tagIds"]), dict(body["metadata"]))
+
 
 def _check_images(images: tuple[BatchImage, ...]) -> None:
     """Refuse an empty, oversized or ambiguous list of batch images."""

@@ -20,6 +20,6 @@ class Command(BaseCommand):
             user.save()
             if is_staff:
                 user.user_permissions.add(
-                    Permission.objects.get(codename="bulk_accept")
+                    *Permission.objects.filter(codename__in=["bulk_accept", "promote"])
                 )
             self.stdout.write(f"  {username:<10} password: {password}")

@@ -1,0 +1,680 @@
+"""Promote approved items into the training set, exactly once, recording every outcome.
+
+A run plans batches from the approved items (pre-flight, pack, write), then sends each
+batch. A batch is written before it is sent and marked sent before the call, so a
+crash at any moment leaves a record that says what may have happened; a batch left
+"sent" is sent again as it was, and the service answers OKDuplicate for images it
+already created.
+"""
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from reviewer.customvision import limits
+from reviewer.customvision.client import CustomVisionClient
+from reviewer.customvision.errors import (
+    AuthenticationError,
+    BadRequestError,
+    CustomVisionError,
+    NotFoundError,
+)
+from reviewer.customvision.types import CreateSummary, ImageBatch
+from reviewer.models import (
+    RETENTION,
+    ApprovedLabel,
+    Batch,
+    Outcome,
+    Project,
+    PromotionRun,
+    Review,
+    ReviewState,
+    Tag,
+)
+from reviewer.services import locks
+from reviewer.services.packing import PackItem, pack
+from reviewer.services.projects import ProjectNotFound, sync_projects
+
+logger = logging.getLogger(__name__)
+
+PROMOTED_STATUSES = {limits.STATUS_OK, limits.STATUS_OK_DUPLICATE}
+RETRY_STATUSES = {limits.STATUS_ERROR_STORAGE, limits.STATUS_ERROR_UNKNOWN}
+FIX_STATUSES = {
+    limits.STATUS_ERROR_TAG_LIMIT_EXCEED,
+    limits.STATUS_ERROR_REGION_LIMIT_EXCEED,
+    limits.STATUS_ERROR_NEGATIVE_AND_REGULAR,
+}
+# Items within this of the service's 30 days are not sent: it may delete them first.
+EXPIRY_MARGIN = timedelta(hours=1)
+NEAR_EXPIRY = timedelta(days=3)
+# Attempts at one call before its images wait for "Retry failed".
+MAX_ATTEMPTS = 5
+# Passes over one image in one run before its retryable failures wait too.
+MAX_PASSES = 3
+
+
+class RunStopped(Exception):
+    """The whole run cannot go on: a configuration mistake, not the items' fault."""
+
+
+def kind_of(status: str) -> str:
+    """Sort a service status into promoted, retry later, fix, or terminal."""
+    if status in PROMOTED_STATUSES:
+        return Outcome.Kind.PROMOTED
+    if status in RETRY_STATUSES:
+        return Outcome.Kind.RETRY
+    if status in FIX_STATUSES:
+        return Outcome.Kind.FIX
+    return Outcome.Kind.TERMINAL
+
+
+def preflight(
+    review: Review,
+    labels: list[ApprovedLabel],
+    tags: dict[UUID, Tag],
+    now: datetime,
+) -> tuple[str, str] | None:
+    """Check one item against the service's rules; return (kind, reason) if it fails."""
+    project = review.project
+    if review.prediction.created + RETENTION - EXPIRY_MARGIN <= now:
+        return Outcome.Kind.TERMINAL, "The service no longer keeps this prediction."
+    if not labels:
+        return Outcome.Kind.FIX, "It has no approved tag or box."
+
+    used = {label.tag_id for label in labels}
+    missing = [str(tag_id) for tag_id in used if tags.get(tag_id) is None]
+    if missing:
+        return Outcome.Kind.FIX, "A tag it uses was deleted on the service."
+    if len(used) > limits.MAX_BATCH_TAGS:
+        return Outcome.Kind.FIX, f"It uses more than {limits.MAX_BATCH_TAGS} tags."
+    limit = (
+        limits.MAX_REGIONS_PER_IMAGE
+        if project.is_object_detection
+        else limits.MAX_TAGS_PER_IMAGE
+    )
+    if len(labels) > limit:
+        return Outcome.Kind.FIX, f"It has more than {limit} labels."
+    negative = any(tags[tag_id].type == limits.TAG_NEGATIVE for tag_id in used)
+    if negative and len(labels) > 1:
+        return Outcome.Kind.FIX, "A negative tag goes with other tags."
+    if project.is_object_detection and not all(map(_box_is_valid, labels)):
+        return Outcome.Kind.FIX, "A box lies outside the image or has no size."
+    return None
+
+
+def _box_is_valid(label: ApprovedLabel) -> bool:
+    box = label.box
+    if box is None:
+        return False
+    left, top, width, height = box
+    return (
+        left >= 0
+        and top >= 0
+        and width > 0
+        and height > 0
+        and left + width <= 1 + 1e-9
+        and top + height <= 1 + 1e-9
+    )
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What a lead sees before promoting a project."""
+
+    approved: int
+    per_tag: list[tuple[str, int]]
+    changed: int
+    as_predicted: int
+    bulk_accepted: int
+    reviewers: list[tuple[str, int]]
+    near_expiry: int
+    problems: list[tuple[Review, str]]
+    batches: int
+    retryable: int
+
+    @property
+    def sendable(self) -> int:
+        return self.approved - len(self.problems)
+
+
+def manifest(project: Project, now: datetime) -> Manifest:
+    """Summarise the project's approved items and run pre-flight on each."""
+    reviews = list(
+        Review.objects.filter(project=project, state=ReviewState.APPROVED)
+        .select_related("prediction", "decided_by", "project")
+        .prefetch_related("approved_labels")
+    )
+    tags = {tag.pk: tag for tag in project.tags.filter(removed_at=None)}
+    names = dict(project.tags.values_list("pk", "name"))
+    per_tag: Counter[str] = Counter()
+    reviewers: Counter[str] = Counter()
+    problems = []
+    items = []
+    for review in reviews:
+        labels = list(review.approved_labels.all())
+        per_tag.update({names.get(label.tag_id, "?") for label in labels})
+        reviewers[review.decided_by.get_username() if review.decided_by else "—"] += 1
+        failure = preflight(review, labels, tags, now)
+        if failure:
+            problems.append((review, failure[1]))
+        else:
+            items.append(_pack_item(review, labels))
+    return Manifest(
+        approved=len(reviews),
+        per_tag=per_tag.most_common(),
+        changed=sum(review.changed for review in reviews),
+        as_predicted=sum(not review.changed for review in reviews),
+        bulk_accepted=sum(review.bulk_accepted for review in reviews),
+        reviewers=reviewers.most_common(),
+        near_expiry=sum(
+            review.prediction.created + RETENTION - now < NEAR_EXPIRY
+            for review in reviews
+        ),
+        problems=problems,
+        batches=len(pack(items)),
+        retryable=_retryable(project).count(),
+    )
+
+
+def _retryable(project: Project):
+    last_retry = Outcome.objects.filter(review=OuterRef("pk"), kind=Outcome.Kind.RETRY)
+    return Review.objects.filter(project=project, state=ReviewState.APPROVED).filter(
+        Exists(last_retry)
+    )
+
+
+def _pack_item(review: Review, labels: list[ApprovedLabel]) -> PackItem:
+    who = review.decided_by.get_username() if review.decided_by else "command line"
+    how = "bulk accept" if review.bulk_accepted else "human review"
+    group = (
+        ("source", "prediction-reviewer"),
+        ("approved_by", who[: limits.MAX_METADATA_VALUE_LENGTH]),
+        ("approved_through", how),
+    )
+    return PackItem(
+        key=review.pk,
+        tag_ids=frozenset(str(label.tag_id) for label in labels),
+        group=group,
+    )
+
+
+def queue_promotion(
+    project: Project, user, only_retries: bool = False, enqueue: bool = True
+) -> PromotionRun:
+    """Queue a promotion of the project unless one is already under way."""
+    from reviewer.tasks import run_promotion
+
+    with transaction.atomic():
+        Project.objects.select_for_update().get(pk=project.pk)
+        active = active_promotion(project)
+        if active:
+            return active
+        run = PromotionRun.objects.create(
+            project=project, requested_by=user, only_retries=only_retries
+        )
+        if enqueue:
+            transaction.on_commit(lambda: run_promotion.enqueue(run.pk))
+    return run
+
+
+def active_promotion(project: Project) -> PromotionRun | None:
+    """Return the project's queued or running promotion; close one whose worker died."""
+    run = project.promotion_runs.filter(
+        status__in=[PromotionRun.Status.QUEUED, PromotionRun.Status.RUNNING]
+    ).first()
+    if run is None or run.status == PromotionRun.Status.QUEUED:
+        return run
+    expired = run.lease_expires_at is None or run.lease_expires_at < timezone.now()
+    if expired or locks.holder_is_gone("run", run.pk):
+        _stop(run, "Its worker stopped; the next run resumes its batches.")
+        return None
+    return run
+
+
+@dataclass
+class Sender:
+    """Send batches no faster than the service allows, sleeping when told to wait."""
+
+    client: CustomVisionClient
+    rate: float
+    pause: Callable[[float], None] = time.sleep
+    _last: float = 0.0
+
+    def send(self, project_id: str, batch: ImageBatch) -> CreateSummary:
+        gap = 1 / self.rate - (time.monotonic() - self._last)
+        if gap > 0:
+            self.pause(gap)
+        self._last = time.monotonic()
+        return self.client.create_images_from_predictions(project_id, batch)
+
+
+def execute_run(
+    client: CustomVisionClient,
+    run: PromotionRun,
+    progress: Callable[[PromotionRun], None] | None = None,
+    pause: Callable[[float], None] = time.sleep,
+) -> PromotionRun:
+    """Plan and send every batch of the run's project, then record how it ended."""
+    worker = locks.new_worker_name()
+    locks.take("run", run.pk)
+    sender = Sender(client, settings.PROMOTION_RATE, pause)
+    try:
+        _renew(run, worker, started=True)
+        sync_projects(client, only=[str(run.project_id)])
+        _send_everything(run, worker, sender, progress)
+    except (AuthenticationError, NotFoundError, ProjectNotFound) as error:
+        _stop(run, _stop_message(error))
+        raise RunStopped(_stop_message(error)) from error
+    finally:
+        locks.drop("run", run.pk)
+
+    if settings.PROMOTION_DELETE_PREDICTIONS:
+        _delete_promoted(client, run)
+    _finish(run)
+    run.refresh_from_db()
+    return run
+
+
+def _send_everything(run, worker, sender, progress) -> None:
+    passes = 0
+    while True:
+        _renew(run, worker)
+        batch = claim_batch(run.project, worker, timezone.now())
+        if batch is not None:
+            send_batch(sender, batch)
+        elif passes < MAX_PASSES and plan(run, timezone.now()):
+            passes += 1
+        elif not _wait_for_deferred(run.project, sender.pause):
+            return
+        if progress:
+            progress(run)
+
+
+def _renew(run: PromotionRun, worker: str, started: bool = False) -> None:
+    now = timezone.now()
+    fields = {"worker": worker, "lease_expires_at": now + _lease()}
+    if started:
+        fields.update(status=PromotionRun.Status.RUNNING, started_at=now)
+    PromotionRun.objects.filter(pk=run.pk).update(**fields)
+
+
+def _stop_message(error: Exception) -> str:
+    if isinstance(error, AuthenticationError):
+        return (
+            "Custom Vision refused the training key. Check CUSTOMVISION_TRAINING_KEY "
+            "and CUSTOMVISION_ENDPOINT; nothing was marked failed."
+        )
+    if isinstance(error, NotFoundError | ProjectNotFound):
+        return (
+            "Custom Vision does not know this project any more (it may have been "
+            "deleted); nothing was marked failed."
+        )
+    return str(error)
+
+
+def _wait_for_deferred(project: Project, pause: Callable[[float], None]) -> bool:
+    """Sleep until the earliest batch the service asked us to hold back is due."""
+    due = (
+        Batch.objects.filter(
+            project=project,
+            status__in=[Batch.Status.PENDING, Batch.Status.SENT],
+            not_before__isnull=False,
+        )
+        .order_by("not_before")
+        .values_list("not_before", flat=True)
+        .first()
+    )
+    if due is None:
+        return False
+    pause(max((due - timezone.now()).total_seconds(), 0.05))
+    return True
+
+
+def _finish(run: PromotionRun) -> None:
+    PromotionRun.objects.filter(pk=run.pk, status=PromotionRun.Status.RUNNING).update(
+        status=PromotionRun.Status.FINISHED, finished_at=timezone.now()
+    )
+    logger.info("promotion %s of project %s finished", run.pk, run.project_id)
+
+
+def _stop(run: PromotionRun, message: str) -> None:
+    PromotionRun.objects.filter(pk=run.pk).update(
+        status=PromotionRun.Status.STOPPED, finished_at=timezone.now(), error=message
+    )
+    logger.warning(
+        "promotion %s of project %s stopped: %s", run.pk, run.project_id, message
+    )
+
+
+@transaction.atomic
+def plan(run: PromotionRun, now: datetime) -> int:
+    """Pre-flight the approved items nobody else holds, pack them and write batches."""
+    project = run.project
+    reviews = Review.objects.select_for_update(skip_locked=True, of=("self",)).filter(
+        project=project, state=ReviewState.APPROVED
+    )
+    if run.only_retries:
+        reviews = reviews.filter(
+            Exists(Outcome.objects.filter(review=OuterRef("pk"), kind="retry"))
+        )
+    reviews = reviews.exclude(
+        Exists(
+            Outcome.objects.filter(review=OuterRef("pk"), run=run)
+            .values("review")
+            .annotate(passes=Count("pk"))
+            .filter(passes__gte=MAX_PASSES)
+        )
+    )
+    reviews = list(
+        reviews.select_related("prediction", "project", "decided_by").prefetch_related(
+            "approved_labels"
+        )
+    )
+    if not reviews:
+        return 0
+
+    tags = {tag.pk: tag for tag in project.tags.filter(removed_at=None)}
+    sendable = {}
+    for review in reviews:
+        labels = list(review.approved_labels.all())
+        failure = preflight(review, labels, tags, now)
+        if failure:
+            _record_preflight(run, review, *failure, now)
+        else:
+            sendable[review.pk] = (review, labels)
+
+    items = [_pack_item(review, labels) for review, labels in sendable.values()]
+    batches = pack(items)
+    for packed in batches:
+        _write_batch(run, packed, sendable, project)
+    return len(batches) or len(reviews)
+
+
+def _record_preflight(
+    run: PromotionRun, review: Review, kind: str, reason: str, now: datetime
+) -> None:
+    Outcome.objects.create(
+        run=run,
+        review=review,
+        kind=kind,
+        status="Expired" if kind == Outcome.Kind.TERMINAL else "PreflightFailed",
+        message=reason,
+        recorded_at=now,
+    )
+    Review.objects.filter(pk=review.pk).update(
+        state=ReviewState.FAILED, failure_reason=reason, version=F("version") + 1
+    )
+
+
+def _write_batch(run, packed, sendable, project: Project) -> Batch:
+    shared = set() if project.is_object_detection else set(packed.shared_tag_ids)
+    images = []
+    for item in packed.items:
+        review, labels = sendable[item.key]
+        images.append(_image_body(review, labels, shared, project))
+    body = {
+        "images": images,
+        "tagIds": sorted(shared),
+        "metadata": dict(packed.group),
+    }
+    batch = Batch.objects.create(run=run, project=project, request_body=body)
+    keys = [item.key for item in packed.items]
+    Outcome.objects.bulk_create(
+        Outcome(run=run, batch=batch, review_id=key) for key in keys
+    )
+    Review.objects.filter(pk__in=keys).update(
+        state=ReviewState.IN_BATCH, version=F("version") + 1, failure_reason=""
+    )
+    return batch
+
+
+def _image_body(review, labels, shared: set[str], project: Project) -> dict:
+    if project.is_object_detection:
+        regions = [
+            {
+                "tagId": str(label.tag_id),
+                "left": label.left,
+                "top": label.top,
+                "width": label.width,
+                "height": label.height,
+            }
+            for label in labels
+        ]
+        return {"id": str(review.pk), "tagIds": [], "regions": regions}
+    own = sorted({str(label.tag_id) for label in labels} - shared)
+    return {"id": str(review.pk), "tagIds": own, "regions": []}
+
+
+def claim_batch(project: Project, worker: str, now: datetime) -> Batch | None:
+    """Take the next unfinished batch of the project that no live worker holds."""
+    due = Q(not_before__isnull=True) | Q(not_before__lte=now)
+    candidates = Batch.objects.filter(
+        project=project, status__in=[Batch.Status.PENDING, Batch.Status.SENT]
+    ).filter(due)
+    for batch in candidates[:20]:
+        if not _free(batch, worker, now):
+            continue
+        claimed = Batch.objects.filter(
+            pk=batch.pk, worker=batch.worker, lease_expires_at=batch.lease_expires_at
+        ).update(worker=worker, lease_expires_at=now + _lease())
+        if claimed and locks.take("batch", batch.pk):
+            batch.refresh_from_db()
+            return batch
+    return None
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.PROMOTION_LEASE_SECONDS)
+
+
+def _free(batch: Batch, worker: str, now: datetime) -> bool:
+    if batch.worker in ("", worker) or not batch.lease_expires_at:
+        return True
+    if batch.lease_expires_at < now:
+        return True
+    return locks.holder_is_gone("batch", batch.pk)
+
+
+def send_batch(sender: Sender, batch: Batch) -> None:
+    """Send one claimed batch, exactly as written, and record what came back."""
+    try:
+        _send(sender, batch)
+    finally:
+        locks.drop("batch", batch.pk)
+
+
+def _send(sender: Sender, batch: Batch) -> None:
+    now = timezone.now()
+    Batch.objects.filter(pk=batch.pk).update(
+        status=Batch.Status.SENT,
+        attempts=F("attempts") + 1,
+        first_sent_at=Coalesce(F("first_sent_at"), now),
+        last_sent_at=now,
+        not_before=None,
+    )
+    batch.refresh_from_db()
+    try:
+        summary = sender.send(
+            str(batch.project_id), ImageBatch.from_body(batch.request_body)
+        )
+    except (AuthenticationError, NotFoundError):
+        _release(batch, status=Batch.Status.PENDING)
+        raise
+    except BadRequestError as error:
+        record_refusal(batch, error)
+    except CustomVisionError as error:
+        record_failure(batch, error)
+    else:
+        record_answer(batch, summary)
+
+
+def _release(batch: Batch, status: str) -> None:
+    Batch.objects.filter(pk=batch.pk).update(
+        status=status, worker="", lease_expires_at=None
+    )
+
+
+@transaction.atomic
+def record_answer(batch: Batch, summary: CreateSummary) -> None:
+    """Record each image's own status; an image missing from the answer is retried."""
+    now = timezone.now()
+    Batch.objects.filter(pk=batch.pk).update(
+        status=Batch.Status.ANSWERED,
+        http_status=summary.http_status,
+        response_body=summary.response_body,
+        duration_ms=summary.duration_ms,
+        answered_at=now,
+        error="",
+        worker="",
+        lease_expires_at=None,
+    )
+    for outcome in batch.outcomes.filter(kind=Outcome.Kind.PENDING):
+        result = summary.results.get(str(outcome.review_id))
+        if result is None:
+            _settle(
+                outcome,
+                Outcome.Kind.RETRY,
+                "NoAnswer",
+                now,
+                "The answer did not mention this image.",
+            )
+        else:
+            _settle(
+                outcome,
+                kind_of(result.status),
+                result.status,
+                now,
+                image_id=result.image_id,
+            )
+
+
+def record_refusal(batch: Batch, error: BadRequestError) -> None:
+    """Send every image of a batch the service refused back to review."""
+    now = timezone.now()
+    with transaction.atomic():
+        Batch.objects.filter(pk=batch.pk).update(
+            status=Batch.Status.ANSWERED,
+            http_status=error.status,
+            error=str(error),
+            answered_at=now,
+            worker="",
+            lease_expires_at=None,
+        )
+        for outcome in batch.outcomes.filter(kind=Outcome.Kind.PENDING):
+            _settle(
+                outcome,
+                Outcome.Kind.FIX,
+                error.code or "BadRequest",
+                now,
+                error.message,
+            )
+
+
+def record_failure(batch: Batch, error: CustomVisionError) -> None:
+    """Hold a batch back after a failure worth retrying, or give up on it."""
+    now = timezone.now()
+    worth_retrying = error.retryable or error.outcome_unknown
+    if batch.attempts < MAX_ATTEMPTS and worth_retrying:
+        wait = error.retry_after or min(2**batch.attempts, 60)
+        Batch.objects.filter(pk=batch.pk).update(
+            status=Batch.Status.SENT if error.outcome_unknown else Batch.Status.PENDING,
+            error=str(error),
+            not_before=now + timedelta(seconds=wait),
+            worker="",
+            lease_expires_at=None,
+        )
+        return
+
+    with transaction.atomic():
+        Batch.objects.filter(pk=batch.pk).update(
+            status=Batch.Status.ANSWERED,
+            http_status=error.status,
+            error=str(error),
+            answered_at=now,
+            worker="",
+            lease_expires_at=None,
+        )
+        status = f"HTTP {error.status}" if error.status else "NoAnswer"
+        for outcome in batch.outcomes.filter(kind=Outcome.Kind.PENDING):
+            _settle(outcome, Outcome.Kind.RETRY, status, now, str(error))
+
+
+_STATE_AFTER = {
+    Outcome.Kind.PROMOTED: ReviewState.PROMOTED,
+    Outcome.Kind.RETRY: ReviewState.APPROVED,
+    Outcome.Kind.FIX: ReviewState.FAILED,
+    Outcome.Kind.TERMINAL: ReviewState.FAILED,
+}
+
+
+def _settle(
+    outcome: Outcome,
+    kind: str,
+    status: str,
+    now: datetime,
+    message: str = "",
+    image_id: str | None = None,
+) -> None:
+    Outcome.objects.filter(pk=outcome.pk).update(
+        kind=kind,
+        status=status,
+        message=message,
+        training_image_id=image_id,
+        recorded_at=now,
+    )
+    reason = (
+        ""
+        if kind in (Outcome.Kind.PROMOTED, Outcome.Kind.RETRY)
+        else (f"{status}: {message}" if message else _REASONS.get(status, status))
+    )
+    Review.objects.filter(pk=outcome.review_id).update(
+        state=_STATE_AFTER[kind], failure_reason=reason, version=F("version") + 1
+    )
+
+
+_REASONS = {
+    limits.STATUS_ERROR_SOURCE: "The service could not find the prediction's image.",
+    limits.STATUS_ERROR_IMAGE_FORMAT: "The service cannot read the image's format.",
+    limits.STATUS_ERROR_IMAGE_SIZE: "The image is too large for the training set.",
+    limits.STATUS_ERROR_LIMIT_EXCEED: "The project's training image limit is reached.",
+    limits.STATUS_ERROR_TAG_LIMIT_EXCEED: "The image has too many tags.",
+    limits.STATUS_ERROR_REGION_LIMIT_EXCEED: "The image has too many regions.",
+    limits.STATUS_ERROR_NEGATIVE_AND_REGULAR: (
+        "A negative tag goes with regular tags on the image."
+    ),
+}
+
+
+def run_counts(run: PromotionRun) -> dict[str, int]:
+    """Count a run's outcomes by kind."""
+    counts = dict.fromkeys(Outcome.Kind.values, 0)
+    for row in run.outcomes.values("kind").annotate(number=Count("pk")):
+        counts[row["kind"]] = row["number"]
+    counts["total"] = sum(counts.values())
+    return counts
+
+
+def _delete_promoted(client: CustomVisionClient, run: PromotionRun) -> None:
+    """Delete the run's promoted predictions from the service's prediction store."""
+    ids = [
+        str(pk)
+        for pk in run.outcomes.filter(kind=Outcome.Kind.PROMOTED).values_list(
+            "review_id", flat=True
+        )
+    ]
+    step = limits.MAX_DELETE_PREDICTION_IDS
+    try:
+        for start in range(0, len(ids), step):
+            client.delete_predictions(str(run.project_id), ids[start : start + step])
+    except CustomVisionError as error:
+        logger.warning("promotion %s: deleting promoted predictions: %s", run.pk, error)
