@@ -1,0 +1,39 @@
+import re
+
+from django.contrib.auth.models import Permission
+from playwright.sync_api import expect
+
+from reviewer.models import Review, ReviewState
+
+
+def test_a_lead_promotes_and_sees_each_image_outcome(
+    page, log_in, lead, approved, run_worker
+):
+    lead.user_permissions.add(Permission.objects.get(codename="promote"))
+    log_in("lee", "lee-password-1")
+    page.goto(f"/projects/{approved.project.pk}/")
+
+    page.get_by_role("link", name="Promote approved…").click()
+    expect(page.locator('[data-figure="approved"]')).to_have_text("4")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Promote", exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text("queued, waiting for a worker")
+    expect(page.get_by_label("Promotion progress")).to_be_visible()
+
+    run_worker()
+
+    expect(page.get_by_role("status")).to_contain_text(
+        "finished: 4 promoted", timeout=15_000
+    )
+    expect(page.get_by_label("Promotion progress")).to_have_count(0)
+    page.get_by_role("link", name=re.compile(r"Promotion #\d+")).click()
+    expect(page.locator('tr[data-outcome="promoted"]')).to_have_count(4)
+    assert set(Review.objects.values_list("state", flat=True)) == {ReviewState.PROMOTED}
+
+
+def test_an_annotator_cannot_open_the_promotion_page(page, log_in, annotator, approved):
+    log_in("ann", "ann-password-1")
+
+    response = page.goto(f"/projects/{approved.project.pk}/promotion/")
+
+    assert response.status == 403
