@@ -206,6 +206,21 @@ class Review(models.Model):
         default=False, help_text="The approved labels differ from the prediction."
     )
     failure_reason = models.TextField(blank=True)
+    receipt = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Counts of what the reviewer changed: unchanged, moved, relabelled, "
+        "deleted, added, and the lowest IoU of a kept box.",
+    )
+    audit_verdict = models.CharField(
+        max_length=20,
+        blank=True,
+        choices=[("confirmed", "Confirmed"), ("corrected", "Corrected")],
+    )
+    audited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    audited_at = models.DateTimeField(null=True)
 
     class Meta:
         indexes = [models.Index(fields=["project", "state"])]
@@ -235,6 +250,39 @@ class ApprovedLabel(Box):
 
     def __str__(self) -> str:
         return f"{self.tag_id} ({'predicted' if self.source_id else 'added'})"
+
+
+class Correction(models.Model):
+    """One line of a review's receipt: what became of one predicted or added label."""
+
+    class Kind(models.TextChoices):
+        UNCHANGED = "unchanged", "Accepted unchanged"
+        MOVED = "moved", "Moved or resized"
+        RELABELLED = "relabelled", "Relabelled"
+        DELETED = "deleted", "Deleted (false positive)"
+        ADDED = "added", "Added (missed)"
+
+    review = models.ForeignKey(
+        Review, on_delete=models.CASCADE, related_name="corrections"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    predicted = models.ForeignKey(
+        PredictedLabel, on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    from_tag = models.ForeignKey(
+        Tag, on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    to_tag = models.ForeignKey(
+        Tag, on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    probability = models.FloatField(null=True)
+    iou = models.FloatField(null=True, help_text="Of the predicted and approved box.")
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "from_tag", "to_tag"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on {self.review_id}"
 
 
 class SyncRun(models.Model):

@@ -7,9 +7,9 @@ and one set of metadata, so each metadata group is packed on its own:
 - a group whose images have one tag each is packed tag by tag: a batch takes whole
   as many of the smallest tags as it can while its largest tags still fill it, and
   the last large tag it takes may continue in the next batch;
-- any other group is packed a batch at a time: add the tag, or pair of tags, that
-  completes the most waiting images until the batch has `max_tags` tags, then take
-  the completed images with the most tags first.
+- any other group is packed a batch at a time: start from the image with most
+  tags, add the tag, or pair of tags, that completes the most waiting images until
+  the batch has `max_tags` tags, then take the completed images with most tags first.
 
 No group gets more batches than `next_fit` gives it in arrival order.
 """
@@ -18,11 +18,13 @@ from bisect import insort
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import accumulate, chain, islice
+from itertools import accumulate, chain
+from typing import Any
 
 from reviewer.customvision.limits import MAX_BATCH_IMAGES, MAX_BATCH_TAGS
 
 Group = tuple[tuple[str, str], ...]
+# An image's tags, sorted: images with the same signature pack alike.
 Signature = tuple[str, ...]
 
 
@@ -64,7 +66,11 @@ def pack(
     max_images: int = MAX_BATCH_IMAGES,
     max_tags: int = MAX_BATCH_TAGS,
 ) -> list[Batch]:
-    """Pack the images into few batches, each within the limits of one call."""
+    """Pack the images into few batches, each within the limits of one call.
+
+    Batches come group by group, in the order groups first appear; the same images
+    always give the same batches. Raises `Unpackable` for images no call can carry.
+    """
     batches = []
     for group, members in _groups(items, max_images, max_tags).items():
         for images in _pack_group(members, max_images, max_tags):
@@ -92,7 +98,7 @@ def next_fit(
     max_images: int = MAX_BATCH_IMAGES,
     max_tags: int = MAX_BATCH_TAGS,
 ) -> list[Batch]:
-    """Pack each group in arrival order, closing a batch when the next image won't fit."""
+    """Pack each group in arrival order; close a batch when the next image won't fit."""
     batches = []
     for group, members in _groups(items, max_images, max_tags).items():
         for images in _next_fit(members, max_images, max_tags):
@@ -250,8 +256,11 @@ class _Waiting:
             for tag in signature:
                 self.by_tag[tag].append(signature)
             self._count(signature, len(images))
-        self.smallest_first = sorted(self.images, key=len)
-        self.passed = 0
+        # Both lists end with the signature wanted next, so the spent ones pop off.
+        self.fewest_tags_last = sorted(self.images, key=len, reverse=True)
+        self.most_tags_last = sorted(
+            self.images, key=lambda s: (len(s), len(self.images[s]))
+        )
 
     def with_tag(self, tag: str) -> list[Signature]:
         """Return the waiting signatures that use the tag."""
@@ -259,11 +268,17 @@ class _Waiting:
         self.by_tag[tag] = live
         return live
 
+    def largest(self) -> Signature:
+        """Return the waiting signature with most tags, and then most images."""
+        while self.most_tags_last[-1] not in self.images:
+            self.most_tags_last.pop()
+        return self.most_tags_last[-1]
+
     def smallest(self, room: int, skip: dict[Signature, int]) -> Signature | None:
         """Return the waiting signature with fewest tags, at most room, not in skip."""
-        while self.smallest_first[self.passed] not in self.images:
-            self.passed += 1
-        for signature in islice(self.smallest_first, self.passed, None):
+        while self.fewest_tags_last[-1] not in self.images:
+            self.fewest_tags_last.pop()
+        for signature in reversed(self.fewest_tags_last):
             if len(signature) > room:
                 return None
             if signature in self.images and signature not in skip:
@@ -315,10 +330,12 @@ class _Growing:
         self.complete: list[Signature] = []
 
     def grow(self, max_tags: int) -> None:
-        """Add tags while there is room and some waiting image needs them."""
-        while addition := self._best_addition(max_tags - len(self.tags)):
+        """Start from the image with most tags; add tags while some image needs them."""
+        addition = self.waiting.largest()
+        while addition:
             for tag in addition:
                 self._add_tag(tag)
+            addition = self._best_addition(max_tags - len(self.tags))
 
     def _best_addition(self, room: int) -> Signature | None:
         if room == 0:
@@ -385,7 +402,7 @@ class _Growing:
             _add(self.two_short, missing, change)
 
 
-def _add(counts: dict, key: str | Signature, change: int) -> None:
+def _add(counts: dict[Any, int], key: str | Signature, change: int) -> None:
     counts[key] = counts.get(key, 0) + change
     if not counts[key]:
         del counts[key]

@@ -22,7 +22,9 @@ from reviewer.models import (
     ReviewState,
     Tag,
 )
+from reviewer.services import receipts
 from reviewer.services.queue import QueueFilters, matching_reviews
+from reviewer.services.receipts import Approval
 
 LEASE = timedelta(minutes=5)
 DECIDABLE = (
@@ -38,8 +40,6 @@ ACTIONS = {
     "reject": ReviewState.REJECTED,
     "skip": ReviewState.SKIPPED,
 }
-# Boxes are compared with this tolerance: a browser rounds what it sends back.
-SAME_BOX = 1e-4
 
 
 class ReviewError(Exception):
@@ -71,15 +71,6 @@ class LeaseHeld(ReviewError):
             f"{review.leased_by.get_username()} is reviewing this item until "
             f"{review.lease_expires_at:%H:%M:%S} UTC."
         )
-
-
-@dataclass(frozen=True)
-class LabelInput:
-    """One label as the annotator approved it."""
-
-    tag_id: UUID
-    source_id: int | None
-    box: tuple[float, float, float, float] | None
 
 
 def _free_for(user, now: datetime) -> Q:
@@ -133,7 +124,7 @@ def peek_next(
     )
 
 
-def parse_labels(raw: str, prediction: Prediction) -> list[LabelInput]:
+def parse_labels(raw: str, prediction: Prediction) -> list[Approval]:
     """Read the posted labels and check every rule the service enforces."""
     try:
         items = json.loads(raw)
@@ -172,7 +163,7 @@ def _read_label(
     tags: dict[UUID, Tag],
     sources: set[int],
     problems: list[str],
-) -> LabelInput | None:
+) -> Approval | None:
     name = f"Label {number}"
     if not isinstance(item, dict):
         problems.append(f"{name} is not an object.")
@@ -194,7 +185,7 @@ def _read_label(
         return None
     if box is False:
         return None
-    return LabelInput(tag_id=tag.pk, source_id=source, box=box)
+    return Approval(tag_id=tag.pk, source_id=source, box=box)
 
 
 def _read_box(name: str, raw: object, project: Project, problems: list[str]):
@@ -228,7 +219,7 @@ def _is_number(value: object) -> bool:
 
 
 def _check_combination(
-    project: Project, labels: list[LabelInput], tags: dict[UUID, Tag]
+    project: Project, labels: list[Approval], tags: dict[UUID, Tag]
 ) -> list[str]:
     if not labels:
         what = "a box" if project.is_object_detection else "a tag"
@@ -272,7 +263,10 @@ def decide(
         labels = (
             parse_labels(raw_labels, review.prediction) if action == "accept" else []
         )
-        changed = _differs_from_prediction(review.prediction, labels)
+        lines = receipts.corrections(
+            review.prediction.project, review.prediction.labels.all(), labels
+        )
+        receipt = receipts.summary(lines) if action == "accept" else {}
         saved = Review.objects.filter(pk=review.pk, version=version).update(
             state=ACTIONS[action],
             version=F("version") + 1,
@@ -281,12 +275,14 @@ def decide(
             leased_by=None,
             lease_expires_at=None,
             bulk_accepted=False,
-            changed=changed,
+            changed=receipts.is_change(receipt),
+            receipt=receipt,
             failure_reason="",
         )
         if not saved:
             raise VersionConflict(_reloaded(review))
         _replace_approved_labels(review, labels)
+        receipts.store([(review, lines if action == "accept" else [])])
     review.refresh_from_db()
     return review
 
@@ -303,7 +299,7 @@ def _reloaded(review: Review) -> Review:
     return Review.objects.select_related("decided_by").get(pk=review.pk)
 
 
-def _replace_approved_labels(review: Review, labels: list[LabelInput]) -> None:
+def _replace_approved_labels(review: Review, labels: list[Approval]) -> None:
     review.approved_labels.all().delete()
     ApprovedLabel.objects.bulk_create(
         ApprovedLabel(
@@ -321,26 +317,6 @@ def _box_fields(box: tuple[float, float, float, float] | None) -> dict:
     return {"left": left, "top": top, "width": width, "height": height}
 
 
-def _differs_from_prediction(prediction: Prediction, labels: list[LabelInput]) -> bool:
-    """Tell whether the annotator changed what the model shows at the threshold."""
-    threshold = prediction.project.default_threshold
-    predicted = {label.pk: label for label in prediction.labels.all()}
-    shown = {pk for pk, label in predicted.items() if label.probability >= threshold}
-    kept = {label.source_id for label in labels}
-    if None in kept or not shown <= kept:
-        return True
-    return any(_edited(predicted[label.source_id], label) for label in labels)
-
-
-def _edited(source: PredictedLabel, label: LabelInput) -> bool:
-    if source.tag_id != label.tag_id:
-        return True
-    if label.box is None:
-        return False
-    before = (source.left, source.top, source.width, source.height)
-    return any(abs(a - b) > SAME_BOX for a, b in zip(before, label.box, strict=True))
-
-
 def undo(prediction_id: UUID, user, now: datetime) -> Review:
     """Put the user's own last decision back to review, and hand them the item."""
     with transaction.atomic():
@@ -356,7 +332,9 @@ def undo(prediction_id: UUID, user, now: datetime) -> Review:
             bulk_accepted=False,
             audit_sample=False,
             changed=False,
+            receipt={},
         )
+        receipts.store([(review, [])])
         review.refresh_from_db()
         claim(review, user, now)
     return review
@@ -419,8 +397,18 @@ class _BulkAccept:
             .filter(pk__in=ids, state=ReviewState.TO_REVIEW)
             .filter(_free_for(self.user, self.now))
         )
-        kept = self._labels_at_threshold([review.pk for review in reviews])
+        predicted = _predicted_labels([review.pk for review in reviews])
+        kept = {
+            pk: as_predicted(self.project, self._at_threshold(labels))
+            for pk, labels in predicted.items()
+        }
         approved = [review for review in reviews if kept.get(review.pk)]
+        lines = {
+            review.pk: receipts.corrections(
+                self.project, predicted[review.pk], _as_approvals(kept[review.pk])
+            )
+            for review in approved
+        }
         for review in approved:
             review.state = ReviewState.APPROVED
             review.version += 1
@@ -428,25 +416,33 @@ class _BulkAccept:
             review.decided_at = self.now
             review.bulk_accepted = True
             review.audit_sample = self.rng.random() < self.share
-            review.changed = False
+            review.receipt = receipts.summary(lines[review.pk])
+            review.changed = receipts.is_change(review.receipt)
             review.leased_by = review.lease_expires_at = None
         _store_bulk(approved, kept)
+        receipts.store([(review, lines[review.pk]) for review in approved])
         return BulkResult(
             accepted=len(approved),
             left=len(reviews) - len(approved),
             sampled=sum(review.audit_sample for review in approved),
         )
 
-    def _labels_at_threshold(self, ids: list[UUID]) -> dict[UUID, list[PredictedLabel]]:
-        labels = PredictedLabel.objects.filter(
-            prediction_id__in=ids, probability__gte=self.min_probability
-        ).select_related("tag")
-        by_prediction: dict[UUID, list[PredictedLabel]] = {}
-        for label in labels:
-            by_prediction.setdefault(label.prediction_id, []).append(label)
-        return {
-            pk: as_predicted(self.project, found) for pk, found in by_prediction.items()
-        }
+    def _at_threshold(self, labels: list[PredictedLabel]) -> list[PredictedLabel]:
+        return [label for label in labels if label.probability >= self.min_probability]
+
+
+def _as_approvals(labels: list[PredictedLabel]) -> list[Approval]:
+    return [Approval(label.tag_id, label.pk, label.box) for label in labels]
+
+
+def _predicted_labels(ids: list[UUID]) -> dict[UUID, list[PredictedLabel]]:
+    """Load every predicted label of the given predictions, by prediction."""
+    by_prediction: dict[UUID, list[PredictedLabel]] = {pk: [] for pk in ids}
+    for label in PredictedLabel.objects.filter(prediction_id__in=ids).select_related(
+        "tag"
+    ):
+        by_prediction[label.prediction_id].append(label)
+    return by_prediction
 
 
 def _store_bulk(approved: list[Review], kept: dict[UUID, list[PredictedLabel]]) -> None:
@@ -461,6 +457,7 @@ def _store_bulk(approved: list[Review], kept: dict[UUID, list[PredictedLabel]]) 
             "bulk_accepted",
             "audit_sample",
             "changed",
+            "receipt",
             "leased_by",
             "lease_expires_at",
         ],

@@ -22,6 +22,8 @@
       event.preventDefault();
       return;
     }
+    const dialog = document.getElementById("review-keys");
+    if (dialog && dialog.open) return;
     const key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
     const button = Array.from(document.querySelectorAll("[data-key]")).find(
       (element) => element.dataset.key === key && element.offsetParent !== null
