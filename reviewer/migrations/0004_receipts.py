@@ -6,47 +6,120 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reviewer', '0003_promotion_lease'),
+        ("reviewer", "0003_promotion_lease"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='review',
-            name='audit_verdict',
-            field=models.CharField(blank=True, choices=[('confirmed', 'Confirmed'), ('corrected', 'Corrected')], max_length=20),
+            model_name="review",
+            name="audit_verdict",
+            field=models.CharField(
+                blank=True,
+                choices=[("confirmed", "Confirmed"), ("corrected", "Corrected")],
+                max_length=20,
+            ),
         ),
         migrations.AddField(
-            model_name='review',
-            name='audited_at',
+            model_name="review",
+            name="audited_at",
             field=models.DateTimeField(null=True),
         ),
         migrations.AddField(
-            model_name='review',
-            name='audited_by',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="review",
+            name="audited_by",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='review',
-            name='receipt',
-            field=models.JSONField(blank=True, default=dict, help_text='Counts of what the reviewer changed: unchanged, moved, relabelled, deleted, added, and the lowest IoU of a kept box.'),
+            model_name="review",
+            name="receipt",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                help_text="Counts of what the reviewer changed: unchanged, moved, relabelled, deleted, added, and the lowest IoU of a kept box.",
+            ),
         ),
         migrations.CreateModel(
-            name='Correction',
+            name="Correction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('unchanged', 'Accepted unchanged'), ('moved', 'Moved or resized'), ('relabelled', 'Relabelled'), ('deleted', 'Deleted (false positive)'), ('added', 'Added (missed)')], max_length=20)),
-                ('probability', models.FloatField(null=True)),
-                ('iou', models.FloatField(help_text='Of the predicted and approved box.', null=True)),
-                ('from_tag', models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='reviewer.tag')),
-                ('predicted', models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='reviewer.predictedlabel')),
-                ('review', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='corrections', to='reviewer.review')),
-                ('to_tag', models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='reviewer.tag')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("unchanged", "Accepted unchanged"),
+                            ("moved", "Moved or resized"),
+                            ("relabelled", "Relabelled"),
+                            ("deleted", "Deleted (false positive)"),
+                            ("added", "Added (missed)"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("probability", models.FloatField(null=True)),
+                (
+                    "iou",
+                    models.FloatField(
+                        help_text="Of the predicted and approved box.", null=True
+                    ),
+                ),
+                (
+                    "from_tag",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="reviewer.tag",
+                    ),
+                ),
+                (
+                    "predicted",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="reviewer.predictedlabel",
+                    ),
+                ),
+                (
+                    "review",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="corrections",
+                        to="reviewer.review",
+                    ),
+                ),
+                (
+                    "to_tag",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="reviewer.tag",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['kind', 'from_tag', 'to_tag'], name='reviewer_co_kind_06a264_idx')],
+                "indexes": [
+                    models.Index(
+                        fields=["kind", "from_tag", "to_tag"],
+                        name="reviewer_co_kind_06a264_idx",
+                    )
+                ],
             },
         ),
     ]

@@ -426,9 +426,11 @@ def test_the_question_mark_opens_the_keys_list(
 
     page.keyboard.press("?")
     expect(dialog).to_be_visible()
+    page.keyboard.press("a")
     page.keyboard.press("Escape")
 
     expect(dialog).to_be_hidden()
+    assert not Review.objects.filter(state=ReviewState.APPROVED).exists()
 
 
 def test_it_picks_a_class_with_its_number_key(
