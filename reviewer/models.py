@@ -118,6 +118,12 @@ class Prediction(models.Model):
     removed_at = models.DateTimeField(
         null=True, help_text="When we learnt the service no longer has it."
     )
+    image_width = models.PositiveIntegerField(
+        null=True, help_text="Of the original image, in pixels; read on export."
+    )
+    image_height = models.PositiveIntegerField(
+        null=True, help_text="Of the original image, in pixels; read on export."
+    )
 
     objects = PredictionQuerySet.as_manager()
 
@@ -225,8 +231,11 @@ class Review(models.Model):
     class Meta:
         indexes = [models.Index(fields=["project", "state"])]
         permissions = [
+            ("review", "Can review predictions"),
             ("bulk_accept", "Can accept many predictions at once"),
             ("promote", "Can promote approved predictions into the training set"),
+            ("audit", "Can audit reviews, promotions and the model's quality"),
+            ("export", "Can export promotions and approved labels"),
         ]
 
     def __str__(self) -> str:

@@ -5,9 +5,11 @@ from django.views.decorators.http import require_GET
 from reviewer.customvision.errors import CustomVisionError
 from reviewer.models import Prediction
 from reviewer.services.images import SIZES, ImageGone, prediction_image
+from reviewer.views import can_review
 
 
 @require_GET
+@can_review
 def prediction_image_view(
     request: HttpRequest, project_id, prediction_id, size: str
 ) -> HttpResponse:

@@ -1,4 +1,3 @@
-from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -6,8 +5,7 @@ from django.views.decorators.http import require_POST
 
 from reviewer.models import Project, PromotionRun
 from reviewer.services import promotion
-
-can_promote = permission_required("reviewer.promote", raise_exception=True)
+from reviewer.views import can_promote
 
 
 @can_promote

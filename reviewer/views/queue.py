@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -11,8 +10,10 @@ from reviewer.models import Project
 from reviewer.services import queue
 from reviewer.services.review import bulk_accept
 from reviewer.services.sync import active_sync
+from reviewer.views import can_bulk_accept, can_review
 
 
+@can_review
 def project_queue(request: HttpRequest, project_id) -> HttpResponse:
     """Show a project's counts, filters and matching items; the list is a fragment."""
     project = get_object_or_404(Project, pk=project_id)
@@ -56,7 +57,7 @@ def _query_without_page(request: HttpRequest) -> str:
 
 
 @require_POST
-@permission_required("reviewer.bulk_accept", raise_exception=True)
+@can_bulk_accept
 def queue_bulk_accept(request: HttpRequest, project_id) -> HttpResponse:
     """Accept every filtered item as predicted, at the threshold the lead chose."""
     project = get_object_or_404(Project, pk=project_id)

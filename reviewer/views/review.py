@@ -19,8 +19,10 @@ from reviewer.services.review import (
     peek_next,
     undo,
 )
+from reviewer.views import can_review
 
 
+@can_review
 def review_start(request: HttpRequest, project_id) -> HttpResponse:
     """Claim the first item matching the queue's filters and open it."""
     project = get_object_or_404(Project, pk=project_id)
@@ -31,6 +33,7 @@ def review_start(request: HttpRequest, project_id) -> HttpResponse:
     return redirect(_item_url(project.pk, review.pk, request))
 
 
+@can_review
 def review_item(request: HttpRequest, project_id, prediction_id) -> HttpResponse:
     """Open one item for review, claiming it unless someone else holds it."""
     prediction = _prediction(project_id, prediction_id)
@@ -43,6 +46,7 @@ def review_item(request: HttpRequest, project_id, prediction_id) -> HttpResponse
 
 
 @require_POST
+@can_review
 def review_decide(request: HttpRequest, project_id, prediction_id) -> HttpResponse:
     """Save Accept, Reject or Skip, then show the next matching item."""
     prediction = _prediction(project_id, prediction_id)
@@ -72,6 +76,7 @@ def review_decide(request: HttpRequest, project_id, prediction_id) -> HttpRespon
 
 
 @require_POST
+@can_review
 def review_undo(request: HttpRequest, project_id, prediction_id) -> HttpResponse:
     """Put the user's last decision back to review and reopen that item."""
     prediction = _prediction(project_id, prediction_id)

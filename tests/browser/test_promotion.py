@@ -1,15 +1,13 @@
 import re
 
-from django.contrib.auth.models import Permission
 from playwright.sync_api import expect
 
-from reviewer.models import Review, ReviewState
+from reviewer.models import PromotionRun, Review, ReviewState
 
 
 def test_a_lead_promotes_and_sees_each_image_outcome(
     page, log_in, lead, approved, run_worker
 ):
-    lead.user_permissions.add(Permission.objects.get(codename="promote"))
     log_in("lee", "lee-password-1")
     page.goto(f"/projects/{approved.project.pk}/")
 
@@ -20,8 +18,10 @@ def test_a_lead_promotes_and_sees_each_image_outcome(
     expect(page.get_by_role("status")).to_contain_text("queued, waiting for a worker")
     expect(page.get_by_label("Promotion progress")).to_be_visible()
 
-    run_worker()
+    log = run_worker()
 
+    run = PromotionRun.objects.get()
+    assert run.status == PromotionRun.Status.FINISHED, log
     expect(page.get_by_role("status")).to_contain_text(
         "finished: 4 promoted", timeout=15_000
     )

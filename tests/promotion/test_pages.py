@@ -1,17 +1,10 @@
 import pytest
-from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.urls import reverse
 
 from reviewer.models import PromotionRun, Review, ReviewState
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def promoter(lead):
-    lead.user_permissions.add(Permission.objects.get(codename="promote"))
-    return lead
 
 
 def test_an_annotator_gets_403_on_every_promotion_page(client, annotator, approved):
@@ -31,8 +24,8 @@ def test_an_annotator_gets_403_on_every_promotion_page(client, annotator, approv
     assert not PromotionRun.objects.exists()
 
 
-def test_the_manifest_shows_what_would_be_sent(client, promoter, approved):
-    client.force_login(promoter)
+def test_the_manifest_shows_what_would_be_sent(client, lead, approved):
+    client.force_login(lead)
 
     response = client.get(
         reverse("reviewer:promotion-manifest", args=[approved.project.pk])
@@ -47,9 +40,9 @@ def test_the_manifest_shows_what_would_be_sent(client, promoter, approved):
 
 
 def test_promote_queues_one_run_and_shows_progress(
-    client, promoter, approved, django_capture_on_commit_callbacks
+    client, lead, approved, django_capture_on_commit_callbacks
 ):
-    client.force_login(promoter)
+    client.force_login(lead)
     url = reverse("reviewer:promotion-start", args=[approved.project.pk])
 
     with django_capture_on_commit_callbacks() as callbacks:
@@ -57,7 +50,7 @@ def test_promote_queues_one_run_and_shows_progress(
         response = client.post(url, headers={"HX-Request": "true"})
 
     run = PromotionRun.objects.get()
-    assert run.requested_by == promoter
+    assert run.requested_by == lead
     assert len(callbacks) == 1
     html = response.content.decode()
     assert "queued, waiting for a worker" in html
@@ -65,14 +58,14 @@ def test_promote_queues_one_run_and_shows_progress(
 
 
 def test_the_run_page_lists_every_image_outcome(
-    client, promoter, approved, cv_client, settings
+    client, lead, approved, cv_client, settings
 ):
     from reviewer.services.promotion import execute_run
 
     settings.PROMOTION_RATE = 1000
-    run = PromotionRun.objects.create(project=approved.project, requested_by=promoter)
+    run = PromotionRun.objects.create(project=approved.project, requested_by=lead)
     execute_run(cv_client, run)
-    client.force_login(promoter)
+    client.force_login(lead)
 
     response = client.get(
         reverse("reviewer:promotion-run", args=[approved.project.pk, run.pk])

@@ -51,7 +51,7 @@ def test_it_lists_projects_in_a_fixed_number_of_queries(
         make_project(f"P{number}", ProjectKind.MULTICLASS, tags=2)
     client.force_login(annotator)
 
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(5):
         client.get(reverse("reviewer:project-list"))
 
 

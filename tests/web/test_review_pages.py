@@ -342,9 +342,6 @@ def test_bulk_accept_needs_the_permission(client, annotator, detection_project):
 
 
 def test_bulk_accept_accepts_the_filtered_items(client, lead, detection_project):
-    from django.contrib.auth.models import Permission
-
-    lead.user_permissions.add(Permission.objects.get(codename="bulk_accept"))
     client.force_login(lead)
     url = reverse("reviewer:bulk-accept", args=[detection_project.project.pk])
 

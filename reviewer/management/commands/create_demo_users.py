@@ -1,10 +1,12 @@
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 
+from reviewer.roles import ANNOTATORS, LEADS
+
 DEMO_USERS = (
-    ("annotator", "annotator-demo", False),
-    ("lead", "lead-demo", True),
+    ("annotator", "annotator-demo", ANNOTATORS),
+    ("lead", "lead-demo", LEADS),
 )
 
 
@@ -13,13 +15,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         users = get_user_model()
-        for username, password, is_staff in DEMO_USERS:
+        for username, password, role in DEMO_USERS:
             user, _ = users.objects.get_or_create(username=username)
-            user.is_staff = is_staff
             user.set_password(password)
             user.save()
-            if is_staff:
-                user.user_permissions.add(
-                    *Permission.objects.filter(codename__in=["bulk_accept", "promote"])
-                )
-            self.stdout.write(f"  {username:<10} password: {password}")
+            user.groups.set([Group.objects.get(name=role)])
+            self.stdout.write(f"  {username:<10} password: {password}  ({role})")
