@@ -1,9 +1,11 @@
 """Forms that read what the browser sends; services receive plain values."""
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.http import QueryDict
 
-from reviewer.models import Iteration, Project, ReviewState, Tag
+from reviewer.models import Iteration, Outcome, Project, Review, ReviewState, Tag
+from reviewer.services.audit import AuditFilters
 from reviewer.services.queue import EXPIRY_CHOICES, ORDERS, QueueFilters
 
 
@@ -23,6 +25,10 @@ class QueueFilterForm(forms.Form):
     max_probability = forms.FloatField(min_value=0, max_value=1, required=False)
     expiry = forms.ChoiceField(choices=EXPIRY_CHOICES.items(), required=False)
     order = forms.ChoiceField(choices=ORDERS.items(), required=False)
+    sample = forms.ChoiceField(
+        choices=[("", "Every item"), ("pending", "Audit sample to judge")],
+        required=False,
+    )
 
     def __init__(self, project: Project, data: QueryDict) -> None:
         super().__init__(data)
@@ -44,16 +50,15 @@ class QueueFilterForm(forms.Form):
         """Return the filters to apply, ignoring fields that did not validate."""
         self.is_valid()
         data = self.cleaned_data
-        iteration = data.get("iteration")
-        tag = data.get("tag")
         return QueueFilters(
             state=data.get("state") or ReviewState.TO_REVIEW,
-            iteration_id=iteration.pk if iteration else None,
-            tag_id=tag.pk if tag else None,
+            iteration_id=_pk(data.get("iteration")),
+            tag_id=_pk(data.get("tag")),
             min_probability=data.get("min_probability"),
             max_probability=data.get("max_probability"),
             expiry=data.get("expiry") or "",
             order=data.get("order") or "suggested",
+            audit_pending=data.get("sample") == "pending",
         )
 
 
@@ -79,3 +84,69 @@ class DecisionForm(forms.Form):
     )
     version = forms.IntegerField(min_value=0)
     labels = forms.CharField(required=False, max_length=200_000)
+
+
+class AuditFilterForm(forms.Form):
+    """The lead's filters over reviewed items and promotion outcomes, in the URL."""
+
+    relabelled = forms.BooleanField(required=False, label="Relabelled")
+    relabelled_from = forms.ModelChoiceField(
+        queryset=Tag.objects.none(), required=False, empty_label="Any tag"
+    )
+    relabelled_to = forms.ModelChoiceField(
+        queryset=Tag.objects.none(), required=False, empty_label="Any tag"
+    )
+    min_added = forms.IntegerField(min_value=1, required=False, label="Added at least")
+    unchanged = forms.BooleanField(required=False, label="Accepted unchanged")
+    low_iou = forms.BooleanField(required=False, label="Low IoU")
+    reviewer = forms.ModelChoiceField(
+        queryset=get_user_model().objects.none(),
+        required=False,
+        empty_label="Any reviewer",
+    )
+    since = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    bulk = forms.BooleanField(required=False, label="Bulk accepted")
+    sampled = forms.BooleanField(required=False, label="Sampled for audit")
+    outcome = forms.ChoiceField(
+        choices=[("", "Any outcome"), *Outcome.Kind.choices], required=False
+    )
+    tag = forms.ModelChoiceField(
+        queryset=Tag.objects.none(), required=False, empty_label="Any tag"
+    )
+
+    def __init__(self, project: Project, data: QueryDict) -> None:
+        super().__init__(data)
+        for name in ("relabelled_from", "relabelled_to", "tag"):
+            self.fields[name].queryset = project.tags.all()
+        self.fields["reviewer"].queryset = get_user_model().objects.filter(
+            pk__in=Review.objects.filter(project=project).values("decided_by")
+        )
+
+    def filters(self) -> AuditFilters:
+        """Return the filters to apply, ignoring fields that did not validate."""
+        self.is_valid()
+        data = self.cleaned_data
+        return AuditFilters(
+            relabelled=bool(data.get("relabelled")),
+            relabelled_from=_pk(data.get("relabelled_from")),
+            relabelled_to=_pk(data.get("relabelled_to")),
+            min_added=data.get("min_added"),
+            unchanged=bool(data.get("unchanged")),
+            low_iou=bool(data.get("low_iou")),
+            reviewer_id=_pk(data.get("reviewer")),
+            since=data.get("since"),
+            until=data.get("until"),
+            bulk=bool(data.get("bulk")),
+            sampled=bool(data.get("sampled")),
+            outcome=data.get("outcome") or "",
+            tag_id=_pk(data.get("tag")),
+        )
+
+
+def _pk(instance):
+    return instance.pk if instance is not None else None

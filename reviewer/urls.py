@@ -1,7 +1,18 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from reviewer.views import health, images, projects, promotion, queue, review, sync
+from reviewer.views import (
+    audit,
+    exports,
+    health,
+    images,
+    projects,
+    promotion,
+    quality,
+    queue,
+    review,
+    sync,
+)
 
 project = "projects/<uuid:project_id>/"
 item = project + "review/<uuid:prediction_id>/"
@@ -27,6 +38,13 @@ app_patterns = (
             promotion.promotion_start,
             name="promotion-start",
         ),
+        path(project + "audit/", audit.audit_items, name="audit-items"),
+        path(
+            project + "audit/<uuid:prediction_id>/",
+            audit.audit_item,
+            name="audit-item",
+        ),
+        path(project + "promotions/", audit.promotion_history, name="promotions"),
         path(
             project + "promotions/<int:run_id>/",
             promotion.promotion_run,
@@ -37,6 +55,17 @@ app_patterns = (
             promotion.promotion_progress,
             name="promotion-progress",
         ),
+        path(
+            project + "promotions/export.csv",
+            exports.promotions_export,
+            name="promotions-export",
+        ),
+        path(
+            project + "labels/export",
+            exports.labels_export,
+            name="labels-export",
+        ),
+        path(project + "quality/", quality.project_quality, name="project-quality"),
         path(
             project + "predictions/<uuid:prediction_id>/<str:size>",
             images.prediction_image_view,

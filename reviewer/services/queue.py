@@ -41,6 +41,7 @@ class QueueFilters:
     max_probability: float | None = None
     expiry: str = ""
     order: str = "suggested"
+    audit_pending: bool = False
 
     @property
     def filters_labels(self) -> bool:
@@ -62,6 +63,8 @@ def matching_reviews(
         reviews = reviews.filter(prediction__iteration_id=filters.iteration_id)
     if filters.filters_labels:
         reviews = reviews.filter(Exists(_matching_labels(filters)))
+    if filters.audit_pending:
+        reviews = reviews.filter(audit_sample=True, audit_verdict="")
     return _order(reviews, filters.order)
 
 

@@ -38,6 +38,8 @@ def corrections(
 ) -> list[Correction]:
     """Compare the approved labels with the prediction; return unsaved receipt lines."""
     by_id = {label.pk: label for label in predicted}
+    if project.kind == ProjectKind.MULTICLASS:
+        return [_multiclass_line(by_id.values(), approval) for approval in approved]
     lines = [_line(approval, by_id.get(approval.source_id)) for approval in approved]
     used = {approval.source_id for approval in approved}
     lines += [
@@ -50,8 +52,6 @@ def corrections(
         for label in by_id.values()
         if label.pk not in used and label.probability >= project.default_threshold
     ]
-    if project.kind == ProjectKind.MULTICLASS:
-        return _as_relabel(lines)
     return lines
 
 
@@ -81,21 +81,19 @@ def _moved(before: Box, after: Box) -> bool:
     return any(abs(a - b) > SAME_BOX for a, b in zip(before, after, strict=True))
 
 
-def _as_relabel(lines: list[Correction]) -> list[Correction]:
-    """In multiclass, the model's tag dropped for another is one relabel."""
-    deleted = [line for line in lines if line.kind == Correction.Kind.DELETED]
-    added = [line for line in lines if line.kind == Correction.Kind.ADDED]
-    if len(deleted) != 1 or len(added) != 1:
-        return lines
-    dropped, picked = deleted[0], added[0]
-    relabel = Correction(
-        kind=Correction.Kind.RELABELLED,
-        predicted=dropped.predicted,
-        from_tag_id=dropped.from_tag_id,
-        to_tag_id=picked.to_tag_id,
-        probability=dropped.probability,
+def _multiclass_line(predicted, approval: Approval) -> Correction:
+    """In multiclass the model's answer is its top tag: kept, or relabelled."""
+    top = max(predicted, key=lambda label: label.probability, default=None)
+    if top is None:
+        return Correction(kind=Correction.Kind.ADDED, to_tag_id=approval.tag_id)
+    same = top.tag_id == approval.tag_id
+    return Correction(
+        kind=Correction.Kind.UNCHANGED if same else Correction.Kind.RELABELLED,
+        predicted=top,
+        from_tag_id=top.tag_id,
+        to_tag_id=approval.tag_id,
+        probability=top.probability,
     )
-    return [line for line in lines if line not in (dropped, picked)] + [relabel]
 
 
 def summary(lines: list[Correction]) -> dict:

@@ -267,24 +267,52 @@ def decide(
             review.prediction.project, review.prediction.labels.all(), labels
         )
         receipt = receipts.summary(lines) if action == "accept" else {}
-        saved = Review.objects.filter(pk=review.pk, version=version).update(
-            state=ACTIONS[action],
-            version=F("version") + 1,
-            decided_by=user,
-            decided_at=now,
-            leased_by=None,
-            lease_expires_at=None,
-            bulk_accepted=False,
-            changed=receipts.is_change(receipt),
-            receipt=receipt,
-            failure_reason="",
-        )
+        fields = {
+            "state": ACTIONS[action],
+            "version": F("version") + 1,
+            "decided_by": user,
+            "decided_at": now,
+            "leased_by": None,
+            "lease_expires_at": None,
+            "bulk_accepted": False,
+            "changed": receipts.is_change(receipt),
+            "receipt": receipt,
+            "failure_reason": "",
+            **_audit_verdict(review, user, action, labels, now),
+        }
+        saved = Review.objects.filter(pk=review.pk, version=version).update(**fields)
         if not saved:
             raise VersionConflict(_reloaded(review))
         _replace_approved_labels(review, labels)
         receipts.store([(review, lines if action == "accept" else [])])
     review.refresh_from_db()
     return review
+
+
+def _audit_verdict(
+    review: Review, user, action: str, labels: list[Approval], now: datetime
+) -> dict:
+    """Record a lead's verdict on a sampled bulk acceptance: confirmed or corrected."""
+    judging = (
+        review.audit_sample
+        and not review.audit_verdict
+        and review.state == ReviewState.APPROVED
+        and user.has_perm("reviewer.audit")
+    )
+    if not judging:
+        return {}
+    before = {
+        (label.tag_id, label.source_id, label.box)
+        for label in review.approved_labels.all()
+    }
+    after = {(label.tag_id, label.source_id, label.box) for label in labels}
+    same = action == "accept" and before == after
+    return {
+        "audit_verdict": "confirmed" if same else "corrected",
+        "audited_by": user,
+        "audited_at": now,
+        "bulk_accepted": review.bulk_accepted,
+    }
 
 
 def _check_decidable(review: Review, user, version: int, now: datetime) -> None:

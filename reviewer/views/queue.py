@@ -10,7 +10,7 @@ from reviewer.models import Project
 from reviewer.services import queue
 from reviewer.services.review import bulk_accept
 from reviewer.services.sync import active_sync
-from reviewer.views import can_bulk_accept, can_review
+from reviewer.views import can_bulk_accept, can_review, query_without_page
 
 
 @can_review
@@ -29,7 +29,7 @@ def project_queue(request: HttpRequest, project_id) -> HttpResponse:
         "has_next_page": len(rows) > queue.PAGE_SIZE,
         "page": page,
         "matching": reviews.count(),
-        "query": _query_without_page(request),
+        "query": query_without_page(request),
         "now": now,
     }
     if request.htmx.target == "queue-results":
@@ -48,12 +48,6 @@ def _page_number(request: HttpRequest) -> int:
         return max(int(request.GET.get("page", 1)), 1)
     except ValueError:
         return 1
-
-
-def _query_without_page(request: HttpRequest) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
 
 
 @require_POST
