@@ -38,10 +38,20 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=5010)
-        parser.add_argument("--training-key", default=DEFAULT_TRAINING_KEY)
-        parser.add_argument("--seed", choices=["demo", "none"], default="demo")
+        parser.add_argument("--host", default="127.0.0.1", help="Default 127.0.0.1.")
+        parser.add_argument("--port", type=int, default=5010, help="Default 5010.")
+        parser.add_argument(
+            "--training-key",
+            default=DEFAULT_TRAINING_KEY,
+            help=f"The key clients must send (default {DEFAULT_TRAINING_KEY}).",
+        )
+        parser.add_argument(
+            "--seed",
+            choices=["demo", "none"],
+            default="demo",
+            help="demo: a detection and a classification project with a few "
+            "hundred predictions (default); none: empty.",
+        )
         parser.add_argument(
             "--seed-predictions",
             type=int,
@@ -54,12 +64,44 @@ class Command(BaseCommand):
             metavar="T",
             help=f"Tags of the synthetic project (default {DEFAULT_SYNTHETIC_TAGS}).",
         )
-        parser.add_argument("--uri-ttl", type=int, default=86_400, metavar="S")
-        parser.add_argument("--latency-ms", type=int, default=0, metavar="MS")
-        parser.add_argument("--rps-limit", type=float, metavar="R")
-        parser.add_argument("--fail-rate", type=float, default=0.0, metavar="F")
-        parser.add_argument("--drop-rate", type=float, default=0.0, metavar="F")
-        parser.add_argument("--page-size", type=int, default=50, metavar="N")
+        parser.add_argument(
+            "--uri-ttl",
+            type=int,
+            default=86_400,
+            metavar="S",
+            help="Seconds a signed image link lives (default a day).",
+        )
+        parser.add_argument(
+            "--latency-ms", type=int, default=0, metavar="MS", help="Added per call."
+        )
+        parser.add_argument(
+            "--rps-limit",
+            type=float,
+            metavar="R",
+            help="Requests a second; beyond it 429 with Retry-After.",
+        )
+        parser.add_argument(
+            "--fail-rate",
+            type=float,
+            default=0.0,
+            metavar="F",
+            help="Share of calls answered 503.",
+        )
+        parser.add_argument(
+            "--drop-rate",
+            type=float,
+            default=0.0,
+            metavar="F",
+            help="Share of CreateImagesFromPredictions calls processed, then the "
+            "connection dropped unanswered.",
+        )
+        parser.add_argument(
+            "--page-size",
+            type=int,
+            default=50,
+            metavar="N",
+            help="QueryPredictions page size (default 50).",
+        )
         parser.add_argument(
             "--relative-uris",
             action="store_true",
