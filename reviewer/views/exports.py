@@ -3,6 +3,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
+from reviewer.forms import AuditFilterForm
 from reviewer.models import Project
 from reviewer.services import exports
 from reviewer.views import can_export
@@ -13,7 +14,8 @@ from reviewer.views import can_export
 def promotions_export(request: HttpRequest, project_id) -> StreamingHttpResponse:
     """Stream the project's promotion outcomes as CSV, filtered like the page."""
     project = get_object_or_404(Project, pk=project_id)
-    return _stream(exports.promotions_download(project, request.GET))
+    filters = AuditFilterForm(project, request.GET).filters()
+    return _stream(exports.promotions_download(project, filters))
 
 
 @require_GET
