@@ -49,6 +49,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "reviewer.security.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "reviewer.urls"
@@ -127,6 +128,9 @@ TASKS = {
 
 CUSTOMVISION_ENDPOINT = env_str("CUSTOMVISION_ENDPOINT", "http://127.0.0.1:5010")
 CUSTOMVISION_TRAINING_KEY = env_str("CUSTOMVISION_TRAINING_KEY")
+# Besides the service's own host, the image proxy fetches signed links only from
+# these hosts ("*." matches subdomains).
+IMAGE_HOSTS = env_list("IMAGE_HOSTS", "*.blob.core.windows.net")
 CUSTOMVISION_CONNECT_TIMEOUT = env_float("CUSTOMVISION_CONNECT_TIMEOUT", 3.05)
 CUSTOMVISION_READ_TIMEOUT = env_float("CUSTOMVISION_READ_TIMEOUT", 30.0)
 
@@ -148,6 +152,10 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+# Sessions end after this long without a request.
+SESSION_COOKIE_AGE = int(env_float("SESSION_IDLE_MINUTES", 480, minimum=1) * 60)
+SESSION_SAVE_EVERY_REQUEST = True
 X_FRAME_OPTIONS = "DENY"
 
 LOGGING = {

@@ -2,6 +2,7 @@
 
 from contextlib import closing
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from django.utils import timezone
 
@@ -9,6 +10,7 @@ from reviewer.customvision.client import client_from_settings
 from reviewer.customvision.errors import AuthenticationError, NotFoundError
 from reviewer.customvision.types import ImageBytes
 from reviewer.models import Prediction
+from reviewer.security import image_host_allowed
 from reviewer.services.sync import refresh_image_links
 
 SIZES = {
@@ -22,6 +24,10 @@ LINK_LIFETIME = timedelta(hours=20)
 
 class ImageGone(LookupError):
     """The service no longer stores this prediction or this size of its image."""
+
+
+class ImageRefused(PermissionError):
+    """The image link points at a host outside IMAGE_HOSTS."""
 
 
 def prediction_image(prediction: Prediction, size: str) -> ImageBytes:
@@ -50,4 +56,6 @@ def _uri(prediction: Prediction, size: str) -> str:
     uri = getattr(prediction, SIZES[size])
     if not uri:
         raise ImageGone(f"The service gave no {size} image for this prediction.")
+    if urlsplit(uri).scheme and not image_host_allowed(uri):
+        raise ImageRefused(f"Images from {urlsplit(uri).hostname} are not allowed.")
     return uri

@@ -4,7 +4,12 @@ from django.views.decorators.http import require_GET
 
 from reviewer.customvision.errors import CustomVisionError
 from reviewer.models import Prediction
-from reviewer.services.images import SIZES, ImageGone, prediction_image
+from reviewer.services.images import (
+    SIZES,
+    ImageGone,
+    ImageRefused,
+    prediction_image,
+)
 from reviewer.views import can_review
 
 
@@ -23,6 +28,8 @@ def prediction_image_view(
         image = prediction_image(prediction, size)
     except ImageGone as error:
         return HttpResponse(str(error), status=404, content_type="text/plain")
+    except ImageRefused as error:
+        return HttpResponse(str(error), status=403, content_type="text/plain")
     except CustomVisionError:
         return HttpResponse(
             "Custom Vision did not send the image; try again shortly.",

@@ -1,0 +1,86 @@
+import pytest
+from django.urls import reverse
+
+from reviewer.models import Prediction
+from reviewer.security import CONTENT_SECURITY_POLICY, image_host_allowed
+
+pytestmark = pytest.mark.django_db
+
+
+def test_every_page_carries_a_policy_without_inline_script(client, annotator):
+    client.force_login(annotator)
+
+    response = client.get(reverse("reviewer:project-list"))
+
+    policy = response["Content-Security-Policy"]
+    assert policy == CONTENT_SECURITY_POLICY
+    assert "'unsafe-inline'" not in policy
+    assert "script-src 'self'" in policy
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"
+
+
+def test_no_page_has_inline_script(client, lead, approved):
+    client.force_login(lead)
+    project = approved.project
+    pages = [
+        reverse("reviewer:project-list"),
+        reverse("reviewer:project-queue", args=[project.pk]),
+        reverse("reviewer:review-item", args=[project.pk, approved.predictions[0]]),
+        reverse("reviewer:promotion-manifest", args=[project.pk]),
+        reverse("reviewer:audit-items", args=[project.pk]),
+        reverse("reviewer:project-quality", args=[project.pk]),
+    ]
+
+    for url in pages:
+        html = client.get(url).content.decode()
+        scripts = html.split("<script")[1:]
+        assert all(
+            " src=" in script.split(">")[0] or "application/json" in script
+            for script in scripts
+        ), url
+        assert " onclick=" not in html and " style=" not in html, url
+
+
+@pytest.mark.parametrize(
+    ("uri", "allowed"),
+    [
+        ("https://irisprod.blob.core.windows.net/a/b.jpg?se=1&sig=x", True),
+        ("http://127.0.0.1:5010/blobs/x.png", True),
+        ("http://169.254.169.254/latest/meta-data", False),
+        ("http://10.0.0.5/internal", False),
+        ("https://blob.core.windows.net.evil.example/x.jpg", False),
+        ("https://evilblob.core.windows.net/x.jpg", False),
+    ],
+)
+def test_the_image_proxy_allows_only_the_service_and_storage(settings, uri, allowed):
+    settings.CUSTOMVISION_ENDPOINT = "http://127.0.0.1:5010"
+
+    assert image_host_allowed(uri) is allowed
+
+
+def test_a_cached_link_to_another_host_is_refused(client, annotator, detection_project):
+    Prediction.objects.filter(pk=detection_project.predictions[0]).update(
+        thumbnail_uri="http://169.254.169.254/latest/meta-data"
+    )
+    client.force_login(annotator)
+
+    response = client.get(
+        reverse(
+            "reviewer:prediction-image",
+            args=[
+                detection_project.project.pk,
+                detection_project.predictions[0],
+                "thumbnail",
+            ],
+        )
+    )
+
+    assert response.status_code == 403
+    assert b"not allowed" in response.content
+
+
+def test_sessions_expire_when_idle_and_cookies_are_http_only(settings):
+    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+    assert settings.SESSION_COOKIE_HTTPONLY is True
+    assert settings.SESSION_COOKIE_AGE == 480 * 60
