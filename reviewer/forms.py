@@ -2,9 +2,11 @@
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import AuthenticationForm
 from django.http import QueryDict
 
 from reviewer.models import Iteration, Outcome, Project, Review, ReviewState, Tag
+from reviewer.services import logins
 from reviewer.services.audit import AuditFilters
 from reviewer.services.queue import EXPIRY_CHOICES, ORDERS, QueueFilters
 
@@ -150,3 +152,28 @@ class AuditFilterForm(forms.Form):
 
 def _pk(instance):
     return instance.pk if instance is not None else None
+
+
+class ThrottledLoginForm(AuthenticationForm):
+    """Refuse to check a password after too many recent failures."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "That username and password do not match.",
+    }
+
+    def clean(self):
+        username = self.cleaned_data.get("username") or ""
+        address = self.request.META.get("REMOTE_ADDR", "") if self.request else ""
+        if logins.too_many_failures(username, address):
+            raise forms.ValidationError(
+                "Too many failed attempts. Wait a few minutes and try again.",
+                code="throttled",
+            )
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError:
+            logins.record_failure(username, address)
+            raise
+        logins.forget_failures(username)
+        return cleaned

@@ -467,3 +467,14 @@ class Outcome(models.Model):
 
     def __str__(self) -> str:
         return f"{self.review_id}: {self.status or self.kind}"
+
+
+class LoginFailure(models.Model):
+    """One failed login, kept for the throttling window."""
+
+    username = models.CharField(max_length=150, db_index=True)
+    address = models.GenericIPAddressField(null=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.username} from {self.address}"

@@ -4,6 +4,7 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.auth.middleware import PersistentRemoteUserMiddleware
 from django.http import HttpRequest, HttpResponse
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -45,3 +46,24 @@ def image_host_allowed(uri: str) -> bool:
         elif host == allowed:
             return True
     return False
+
+
+class TrustedProxyUserMiddleware(PersistentRemoteUserMiddleware):
+    """Log in the user a trusted authenticating proxy names in a header.
+
+    Off unless SSO_HEADER is set; the header is honoured only on requests from
+    SSO_TRUSTED_PROXIES, and stripped from any other request.
+    """
+
+    @property
+    def header(self) -> str:
+        name = settings.SSO_HEADER.upper().replace("-", "_")
+        return f"HTTP_{name}" if name else ""
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        trusted = request.META.get("REMOTE_ADDR") in settings.SSO_TRUSTED_PROXIES
+        if not self.header or not trusted:
+            if self.header:
+                request.META.pop(self.header, None)
+            return self.get_response(request)
+        return super().__call__(request)

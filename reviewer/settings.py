@@ -45,6 +45,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "reviewer.security.TrustedProxyUserMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -97,6 +98,17 @@ AUTH_PASSWORD_VALIDATORS = [
         "NumericPasswordValidator",
     )
 ]
+# Single sign-on behind an authenticating proxy (Azure App Service authentication,
+# oauth2-proxy): the header naming the user, and the proxies allowed to send it.
+SSO_HEADER = env_str("SSO_HEADER")
+SSO_TRUSTED_PROXIES = env_list("SSO_TRUSTED_PROXIES")
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    *(["django.contrib.auth.backends.RemoteUserBackend"] if SSO_HEADER else []),
+]
+# Failed logins allowed per username or address before a pause.
+LOGIN_FAILURE_LIMIT = int(env_float("LOGIN_FAILURE_LIMIT", 5, minimum=1))
+LOGIN_FAILURE_WINDOW_MINUTES = env_float("LOGIN_FAILURE_WINDOW_MINUTES", 15, minimum=1)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "reviewer:project-list"
 LOGOUT_REDIRECT_URL = "login"

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from reviewer.views import (
+    accounts,
     audit,
     exports,
     health,
@@ -77,6 +78,7 @@ app_patterns = (
 
 urlpatterns = [
     path("", include(app_patterns)),
+    path("accounts/login/", accounts.ThrottledLoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("healthz", health.health, name="health"),
