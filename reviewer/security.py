@@ -1,11 +1,14 @@
 """Headers every answer carries, and which image hosts the proxy may reach."""
 
+import time
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.middleware import PersistentRemoteUserMiddleware
 from django.http import HttpRequest, HttpResponse
+
+SESSION_STAMP = "_refreshed_at"
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -67,3 +70,29 @@ class TrustedProxyUserMiddleware(PersistentRemoteUserMiddleware):
                 request.META.pop(self.header, None)
             return self.get_response(request)
         return super().__call__(request)
+
+
+class IdleSessionMiddleware:
+    """End sessions after SESSION_COOKIE_AGE without a request.
+
+    Every request would otherwise have to rewrite the session; instead the expiry is
+    pushed forward at most once every SESSION_REFRESH_SECONDS.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        session = request.session
+        now = int(time.time())
+        stamp = session.get(SESSION_STAMP)
+        if session.session_key and (
+            stamp is None or now - stamp >= settings.SESSION_REFRESH_SECONDS
+        ):
+            session[SESSION_STAMP] = now
+        return self.get_response(request)
+
+
+def stamp_new_session(sender, request: HttpRequest, user, **kwargs) -> None:
+    """Start a fresh session's idle clock at login, so its first page needn't."""
+    request.session[SESSION_STAMP] = int(time.time())

@@ -2,7 +2,11 @@ import pytest
 from django.urls import reverse
 
 from reviewer.models import Prediction
-from reviewer.security import CONTENT_SECURITY_POLICY, image_host_allowed
+from reviewer.security import (
+    CONTENT_SECURITY_POLICY,
+    SESSION_STAMP,
+    image_host_allowed,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -80,7 +84,21 @@ def test_a_cached_link_to_another_host_is_refused(client, annotator, detection_p
     assert b"not allowed" in response.content
 
 
-def test_sessions_expire_when_idle_and_cookies_are_http_only(settings):
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+def test_activity_pushes_the_session_expiry_at_most_every_few_minutes(
+    client, annotator, settings
+):
+    client.force_login(annotator)
+    url = reverse("reviewer:project-list")
+    client.get(url)
+    session = client.session
+    first = session[SESSION_STAMP]
+
+    client.get(url)
+    assert client.session[SESSION_STAMP] == first
+
+    session[SESSION_STAMP] = first - settings.SESSION_REFRESH_SECONDS
+    session.save()
+    client.get(url)
+    assert client.session[SESSION_STAMP] >= first
     assert settings.SESSION_COOKIE_HTTPONLY is True
     assert settings.SESSION_COOKIE_AGE == 480 * 60
