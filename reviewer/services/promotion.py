@@ -560,24 +560,9 @@ def record_answer(batch: Batch, summary: CreateSummary) -> None:
 
 def record_refusal(batch: Batch, error: BadRequestError) -> None:
     """Send every image of a batch the service refused back to review."""
-    now = timezone.now()
-    with transaction.atomic():
-        Batch.objects.filter(pk=batch.pk).update(
-            status=Batch.Status.ANSWERED,
-            http_status=error.status,
-            error=str(error),
-            answered_at=now,
-            worker="",
-            lease_expires_at=None,
-        )
-        for outcome in batch.outcomes.filter(kind=Outcome.Kind.PENDING):
-            _settle(
-                outcome,
-                Outcome.Kind.FIX,
-                error.code or "BadRequest",
-                now,
-                error.message,
-            )
+    _close_with_error(
+        batch, error, Outcome.Kind.FIX, error.code or "BadRequest", error.message
+    )
 
 
 def record_failure(batch: Batch, error: CustomVisionError) -> None:
@@ -595,18 +580,26 @@ def record_failure(batch: Batch, error: CustomVisionError) -> None:
         )
         return
 
-    with transaction.atomic():
-        Batch.objects.filter(pk=batch.pk).update(
-            status=Batch.Status.ANSWERED,
-            http_status=error.status,
-            error=str(error),
-            answered_at=now,
-            worker="",
-            lease_expires_at=None,
-        )
-        status = f"HTTP {error.status}" if error.status else "NoAnswer"
-        for outcome in batch.outcomes.filter(kind=Outcome.Kind.PENDING):
-            _settle(outcome, Outcome.Kind.RETRY, status, now, str(error))
+    status = f"HTTP {error.status}" if error.status else "NoAnswer"
+    _close_with_error(batch, error, Outcome.Kind.RETRY, status, str(error))
+
+
+@transaction.atomic
+def _close_with_error(
+    batch: Batch, error: CustomVisionError, kind: str, status: str, message: str
+) -> None:
+    """Close a batch that got no per-image answer, giving each image one outcome."""
+    now = timezone.now()
+    Batch.objects.filter(pk=batch.pk).update(
+        status=Batch.Status.ANSWERED,
+        http_status=error.status,
+        error=str(error),
+        answered_at=now,
+        worker="",
+        lease_expires_at=None,
+    )
+    for outcome in batch.outcomes.filter(kind=Outcome.Kind.PENDING):
+        _settle(outcome, kind, status, now, message)
 
 
 _STATE_AFTER = {

@@ -130,11 +130,8 @@ def state_counts(project: Project, now: datetime) -> list[StateCount]:
     ]
 
 
-def queue_page(reviews: QuerySet[Review], page: int) -> list[Review]:
-    """Return one page of queue rows with what each row shows, in fixed queries."""
-    start = (max(page, 1) - 1) * PAGE_SIZE
-    return list(
-        reviews.select_related(
-            "prediction", "prediction__iteration", "decided_by"
-        ).prefetch_related("prediction__labels__tag")[start : start + PAGE_SIZE + 1]
-    )
+def with_thumbnail_data(reviews: QuerySet[Review]) -> QuerySet[Review]:
+    """Load what each queue row shows, in a fixed number of queries."""
+    return reviews.select_related(
+        "prediction", "prediction__iteration", "decided_by"
+    ).prefetch_related("prediction__labels__tag")

@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,16 +20,13 @@ def project_queue(request: HttpRequest, project_id) -> HttpResponse:
     project = get_object_or_404(Project, pk=project_id)
     form, filters = filters_from_query(project, request.GET)
     now = timezone.now()
-    page = _page_number(request)
-    reviews = queue.matching_reviews(project, filters, now)
-    rows = queue.queue_page(reviews, page)
+    reviews = queue.with_thumbnail_data(queue.matching_reviews(project, filters, now))
+    page = Paginator(reviews, queue.PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "project": project,
         "form": form,
-        "rows": rows[: queue.PAGE_SIZE],
-        "has_next_page": len(rows) > queue.PAGE_SIZE,
         "page": page,
-        "matching": reviews.count(),
+        "matching": page.paginator.count,
         "query": query_without_page(request),
         "now": now,
     }
@@ -43,21 +41,17 @@ def project_queue(request: HttpRequest, project_id) -> HttpResponse:
     return render(request, "reviewer/queue.html", context)
 
 
-def _page_number(request: HttpRequest) -> int:
-    try:
-        return max(int(request.GET.get("page", 1)), 1)
-    except ValueError:
-        return 1
-
-
 @require_POST
 @can_bulk_accept
 def queue_bulk_accept(request: HttpRequest, project_id) -> HttpResponse:
     """Accept every filtered item as predicted, at the threshold the lead chose."""
     project = get_object_or_404(Project, pk=project_id)
-    _, filters = filters_from_query(project, request.GET)
+    filter_form, filters = filters_from_query(project, request.GET)
     form = BulkAcceptForm(request.POST)
-    if form.is_valid():
+    if filter_form.errors:
+        # Ignoring a bad filter would widen the accept to items nobody chose.
+        messages.error(request, "The filters in the address are not valid; fix them.")
+    elif form.is_valid():
         result = bulk_accept(
             project,
             filters,

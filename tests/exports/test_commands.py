@@ -85,7 +85,7 @@ def test_export_labels_writes_jsonl_for_classification(
     ("args", "message"),
     [
         (["export_promotions", "--since", "31/05/2024"], "--since must be a day"),
-        (["export_promotions", "--project", "nope"], "No project 'nope'"),
+        (["export_promotions", "--project", "nope"], "must be a UUID"),
         (
             [
                 "export_promotions",
@@ -94,7 +94,7 @@ def test_export_labels_writes_jsonl_for_classification(
             ],
             "run sync_predictions first",
         ),
-        (["export_labels", "--project", "nope", "--format", "coco"], "No project"),
+        (["export_labels", "--project", "nope", "--format", "coco"], "must be a UUID"),
     ],
 )
 def test_the_commands_explain_a_bad_argument(args, message):

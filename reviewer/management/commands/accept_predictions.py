@@ -1,10 +1,8 @@
-import uuid
-
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from reviewer.models import Project
+from reviewer.management.projects import cached_project
 from reviewer.services.queue import QueueFilters
 from reviewer.services.review import bulk_accept
 
@@ -28,7 +26,7 @@ class Command(BaseCommand):
     def handle(self, *args, project, min_probability, username=None, **options):
         if not 0 <= min_probability <= 1:
             raise CommandError("--min-probability must be between 0 and 1.")
-        target = _cached_project(project)
+        target = cached_project(project)
         user = None
         if username:
             user = get_user_model().objects.filter(username=username).first()
@@ -42,12 +40,3 @@ class Command(BaseCommand):
             f"Accepted {result.accepted} predictions; left {result.left} where "
             f"nothing reached {min_probability}; {result.sampled} sampled for audit."
         )
-
-
-def _cached_project(project_id: str) -> Project:
-    try:
-        return Project.objects.get(pk=uuid.UUID(project_id))
-    except (ValueError, Project.DoesNotExist):
-        raise CommandError(
-            f"No project {project_id!r} in the cache; run sync_predictions first."
-        ) from None

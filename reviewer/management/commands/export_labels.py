@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from reviewer.management.commands.export_promotions import cached_project
+from reviewer.management.projects import cached_project
 from reviewer.services.exports import LABEL_FORMATS, WrongFormat, labels_export
 
 

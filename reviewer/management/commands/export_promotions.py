@@ -1,8 +1,6 @@
-import uuid
-
 from django.core.management.base import BaseCommand, CommandError
 
-from reviewer.models import Project
+from reviewer.management.projects import cached_project
 from reviewer.services.exports import parse_day, promotion_outcomes, promotions_csv
 
 
@@ -32,13 +30,3 @@ class Command(BaseCommand):
 
         for line in promotions_csv(promotion_outcomes(target, since=day)):
             self.stdout.write(line, ending="")
-
-
-def cached_project(project_id: str) -> Project:
-    """Return the cached project with this id, or say how to get it."""
-    try:
-        return Project.objects.get(pk=uuid.UUID(project_id))
-    except (ValueError, Project.DoesNotExist):
-        raise CommandError(
-            f"No project {project_id!r} in the cache; run sync_predictions first."
-        ) from None

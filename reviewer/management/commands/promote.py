@@ -1,10 +1,10 @@
-import uuid
 from contextlib import closing
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count
 
 from reviewer.customvision.client import client_from_settings
+from reviewer.management.projects import cached_projects
 from reviewer.models import Project, PromotionRun
 from reviewer.services.promotion import (
     RunStopped,
@@ -81,19 +81,7 @@ class Command(BaseCommand):
 def _projects(ids: list[str] | None) -> list[Project]:
     if not ids:
         return list(Project.objects.filter(status__in=["", "Succeeded"]))
-    try:
-        wanted = [str(uuid.UUID(pk)) for pk in ids]
-    except ValueError:
-        raise CommandError("A project id must be a UUID.") from None
-    found = {
-        str(project.pk): project for project in Project.objects.filter(pk__in=wanted)
-    }
-    missing = [pk for pk in wanted if pk not in found]
-    if missing:
-        raise CommandError(
-            f"Not in the cache: {', '.join(missing)}; run sync_predictions first."
-        )
-    return [found[pk] for pk in wanted]
+    return cached_projects(ids)
 
 
 def _by_status(run: PromotionRun) -> list[tuple[str, int]]:
