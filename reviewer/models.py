@@ -24,6 +24,13 @@ class ProjectQuerySet(models.QuerySet):
         ).order_by("name")
 
 
+class ServiceError(models.TextChoices):
+    KEY_REFUSED = "key_refused", "The training key was refused"
+    UNREACHABLE = "unreachable", "The service could not be reached"
+    FAILING = "failing", "The service answered with errors"
+    PROJECT_GONE = "project_gone", "The service no longer knows the project"
+
+
 class Project(models.Model):
     """A Custom Vision project as the service last described it."""
 
@@ -37,6 +44,14 @@ class Project(models.Model):
         default=0.5, help_text="Boxes and tags below this probability start hidden."
     )
     last_synced_at = models.DateTimeField(null=True, blank=True)
+    service_error = models.CharField(
+        max_length=20,
+        blank=True,
+        choices=ServiceError.choices,
+        help_text="Why the last sync or promotion could not use the service; "
+        "empty once one succeeds.",
+    )
+    service_error_at = models.DateTimeField(null=True, blank=True)
 
     objects = ProjectQuerySet.as_manager()
 
@@ -324,6 +339,9 @@ class SyncRun(models.Model):
     seen = models.PositiveIntegerField(default=0)
     added = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    lease_expires_at = models.DateTimeField(
+        null=True, help_text="The worker renews this after each page it stores."
+    )
 
     class Meta:
         ordering = ["-id"]

@@ -104,7 +104,7 @@ AUTH_PASSWORD_VALIDATORS = [
 SSO_HEADER = env_str("SSO_HEADER")
 SSO_TRUSTED_PROXIES = env_list("SSO_TRUSTED_PROXIES")
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    "reviewer.auth.ReviewerBackend",
     *(["django.contrib.auth.backends.RemoteUserBackend"] if SSO_HEADER else []),
 ]
 # Failed logins allowed per username or address before a pause.

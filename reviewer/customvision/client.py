@@ -57,6 +57,8 @@ READ_METHODS = frozenset({"GET", "DELETE", "POST"})
 CREATE_PATH = "/projects/{projectId}/images/predictions"
 ORDERS = frozenset({limits.ORDER_NEWEST, limits.ORDER_OLDEST, limits.ORDER_SUGGESTED})
 SIGNED_QUERY = re.compile(r"\?[\w.~%-]+=[^\s\"'<>()]*")
+# Far above a page of stored predictions; more is a broken or hostile answer.
+MAX_ANSWER_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -367,6 +369,9 @@ class CustomVisionClient:
 
     def _parse(self, answer: _Answer, parser: Callable[[Any], T]) -> T:
         """Turn an answer's JSON into typed objects, or raise MalformedResponseError."""
+        if len(answer.response.content) > MAX_ANSWER_BYTES:
+            raise self._malformed(answer, "the answer is too large")
+
         try:
             return parser(json.loads(answer.response.content))
         except MalformedResponseError as exc:

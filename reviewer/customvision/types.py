@@ -4,9 +4,11 @@ Answers are read defensively: a wrong type or a missing required field raises
 MalformedResponseError, never KeyError or TypeError.
 """
 
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Self
+from uuid import UUID
 
 from reviewer.customvision import limits
 from reviewer.customvision.errors import MalformedResponseError
@@ -14,6 +16,9 @@ from reviewer.customvision.errors import MalformedResponseError
 Json = dict[str, Any]
 
 SUCCESS_STATUSES = frozenset({limits.STATUS_OK, limits.STATUS_OK_DUPLICATE})
+# The longest names, and types or statuses, that the cache keeps; longer is refused.
+NAME_LENGTH = 255
+WORD_LENGTH = 20
 
 
 def parse_time(text: str) -> datetime:
@@ -66,27 +71,54 @@ def _kind(value: object) -> str:
     return "nothing" if value is None else type(value).__name__
 
 
-def _text(data: Json, key: str) -> str:
-    """Return a required string field."""
+def _text(data: Json, key: str, longest: int | None = None) -> str:
+    """Return a required string field, refused when longer than `longest`."""
     value = data.get(key)
     if not isinstance(value, str):
         raise MalformedResponseError(f"{key} should be a string, got {_kind(value)}")
 
+    if longest is not None and len(value) > longest:
+        raise MalformedResponseError(f"{key} is longer than {longest} characters")
+
     return value
 
 
-def _optional_text(data: Json, key: str) -> str | None:
+def _optional_text(data: Json, key: str, longest: int | None = None) -> str | None:
     """Return a string field that may be null or missing."""
-    return None if data.get(key) is None else _text(data, key)
+    return None if data.get(key) is None else _text(data, key, longest)
+
+
+def _id(data: Json, key: str) -> str:
+    """Return a required id field: a GUID, as the cache's keys are."""
+    value = _text(data, key)
+    try:
+        UUID(value)
+    except ValueError:
+        raise MalformedResponseError(f"{key} should be a UUID") from None
+
+    return value
 
 
 def _number(data: Json, key: str) -> float:
-    """Return a required number field; exponent notation arrives as a float."""
+    """Return a required finite number; exponent notation arrives as a float."""
     value = data.get(key)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise MalformedResponseError(f"{key} should be a number, got {_kind(value)}")
 
+    # json reads NaN, Infinity and 1e999 as floats the cache cannot hold.
+    if not math.isfinite(value):
+        raise MalformedResponseError(f"{key} should be a finite number")
+
     return float(value)
+
+
+def _probability(data: Json, key: str) -> float:
+    """Return a required number between 0 and 1."""
+    value = _number(data, key)
+    if not 0 <= value <= 1:
+        raise MalformedResponseError(f"{key} should be between 0 and 1")
+
+    return value
 
 
 def _time(data: Json, key: str) -> datetime:
@@ -155,11 +187,11 @@ class Project:
         settings = read_object(data.get("settings"), "settings")
         return cls(
             id=_text(data, "id"),
-            name=_text(data, "name"),
+            name=_text(data, "name", NAME_LENGTH),
             description=_optional_text(data, "description"),
             domain_id=_text(settings, "domainId"),
             classification_type=_optional_text(settings, "classificationType"),
-            status=_text(data, "status"),
+            status=_text(data, "status", WORD_LENGTH),
             created=_time(data, "created"),
             last_modified=_time(data, "lastModified"),
             thumbnail_uri=_optional_text(data, "thumbnailUri"),
@@ -181,9 +213,9 @@ class Tag:
         """Read a Tag answer."""
         data = read_object(value, "tag")
         return cls(
-            id=_text(data, "id"),
-            name=_text(data, "name"),
-            type=_text(data, "type"),
+            id=_id(data, "id"),
+            name=_text(data, "name", NAME_LENGTH),
+            type=_text(data, "type", WORD_LENGTH),
             image_count=read_integer(data.get("imageCount"), "imageCount"),
             description=_optional_text(data, "description"),
         )
@@ -207,14 +239,14 @@ class Iteration:
         """Read an Iteration answer."""
         data = read_object(value, "iteration")
         return cls(
-            id=_text(data, "id"),
-            name=_text(data, "name"),
-            status=_text(data, "status"),
+            id=_id(data, "id"),
+            name=_text(data, "name", NAME_LENGTH),
+            status=_text(data, "status", WORD_LENGTH),
             created=_time(data, "created"),
             trained_at=_optional_time(data, "trainedAt"),
             domain_id=_optional_text(data, "domainId"),
             classification_type=_optional_text(data, "classificationType"),
-            publish_name=_optional_text(data, "publishName"),
+            publish_name=_optional_text(data, "publishName", NAME_LENGTH),
         )
 
 
@@ -257,10 +289,10 @@ class PredictedLabel:
         """Read one Prediction of a stored prediction."""
         data = read_object(value, "prediction")
         return cls(
-            tag_id=_text(data, "tagId"),
-            tag_name=_optional_text(data, "tagName"),
-            tag_type=_optional_text(data, "tagType"),
-            probability=_number(data, "probability"),
+            tag_id=_id(data, "tagId"),
+            tag_name=_optional_text(data, "tagName", NAME_LENGTH),
+            tag_type=_optional_text(data, "tagType", WORD_LENGTH),
+            probability=_probability(data, "probability"),
             box=BoundingBox.from_json(data.get("boundingBox")),
         )
 
@@ -285,9 +317,9 @@ class StoredPrediction:
         data = read_object(value, "stored prediction")
         labels = read_list(data.get("predictions"), "predictions")
         return cls(
-            id=_text(data, "id"),
+            id=_id(data, "id"),
             project_id=_text(data, "project"),
-            iteration_id=_text(data, "iteration"),
+            iteration_id=_id(data, "iteration"),
             created=_time(data, "created"),
             domain_id=_text(data, "domain"),
             resized_image_uri=_optional_text(data, "resizedImageUri"),

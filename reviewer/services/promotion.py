@@ -9,7 +9,7 @@ already created.
 
 import logging
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,7 +17,17 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    UUIDField,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -28,6 +38,7 @@ from reviewer.customvision.errors import (
     BadRequestError,
     CustomVisionError,
     NotFoundError,
+    ThrottledError,
 )
 from reviewer.customvision.types import CreateSummary, ImageBatch
 from reviewer.models import (
@@ -41,7 +52,7 @@ from reviewer.models import (
     ReviewState,
     Tag,
 )
-from reviewer.services import locks
+from reviewer.services import locks, outages
 from reviewer.services.packing import PackItem, pack
 from reviewer.services.projects import ProjectNotFound, sync_projects
 
@@ -80,7 +91,7 @@ def kind_of(status: str) -> str:
 
 def preflight(
     review: Review,
-    labels: list[ApprovedLabel],
+    labels: "list[ApprovedLabel] | list[SentLabel]",
     tags: dict[UUID, Tag],
     now: datetime,
 ) -> tuple[str, str] | None:
@@ -112,7 +123,7 @@ def preflight(
     return None
 
 
-def _box_is_valid(label: ApprovedLabel) -> bool:
+def _box_is_valid(label: "ApprovedLabel | SentLabel") -> bool:
     box = label.box
     if box is None:
         return False
@@ -193,7 +204,9 @@ def _retryable(project: Project):
     )
 
 
-def _pack_item(review: Review, labels: list[ApprovedLabel]) -> PackItem:
+def _pack_item(
+    review: Review, labels: "list[ApprovedLabel] | list[SentLabel]"
+) -> PackItem:
     who = review.decided_by.get_username() if review.decided_by else "command line"
     how = "bulk accept" if review.bulk_accepted else "human review"
     group = (
@@ -249,13 +262,24 @@ class Sender:
     rate: float
     pause: Callable[[float], None] = time.sleep
     _last: float = 0.0
+    _resume_at: float = 0.0
 
-    def send(self, project_id: str, batch: ImageBatch) -> CreateSummary:
-        gap = 1 / self.rate - (time.monotonic() - self._last)
+    def wait(self, pace: bool = True) -> None:
+        """Sleep until any wait the service asked for, and the rate, allow a call."""
+        due = max(self._last + 1 / self.rate, self._resume_at) if pace else 0.0
+        gap = max(due, self._resume_at) - time.monotonic()
         if gap > 0:
             self.pause(gap)
+
+    def send(self, project_id: str, batch: ImageBatch) -> CreateSummary:
+        self.wait()
         self._last = time.monotonic()
-        return self.client.create_images_from_predictions(project_id, batch)
+        try:
+            return self.client.create_images_from_predictions(project_id, batch)
+        except ThrottledError as error:
+            # The wait applies to every call, not only to the batch refused.
+            self._resume_at = time.monotonic() + (error.retry_after or 1)
+            raise
 
 
 def execute_run(
@@ -272,8 +296,10 @@ def execute_run(
         _renew(run, worker, started=True)
         sync_projects(client, only=[str(run.project_id)])
         _send_everything(run, worker, sender, progress)
-    except (AuthenticationError, NotFoundError, ProjectNotFound) as error:
+    except (CustomVisionError, ProjectNotFound) as error:
+        # Only the calls outside batches get here; a batch records its own failure.
         _stop(run, _stop_message(error))
+        outages.record(Project.objects.filter(pk=run.project_id), error)
         raise RunStopped(_stop_message(error)) from error
     finally:
         locks.drop("run", run.pk)
@@ -288,6 +314,8 @@ def execute_run(
 def _send_everything(run, worker, sender, progress) -> None:
     passes = 0
     while True:
+        # The rate is kept at the call itself, so claiming a batch fills the gap.
+        sender.wait(pace=False)
         _renew(run, worker)
         batch = claim_batch(run.project, worker, timezone.now())
         if batch is not None:
@@ -319,7 +347,7 @@ def _stop_message(error: Exception) -> str:
             "Custom Vision does not know this project any more (it may have been "
             "deleted); nothing was marked failed."
         )
-    return str(error)
+    return f"{error}. Nothing was marked failed; promote again to resume."
 
 
 def _wait_for_deferred(project: Project, pause: Callable[[float], None]) -> bool:
@@ -344,6 +372,7 @@ def _finish(run: PromotionRun) -> None:
     PromotionRun.objects.filter(pk=run.pk, status=PromotionRun.Status.RUNNING).update(
         status=PromotionRun.Status.FINISHED, finished_at=timezone.now()
     )
+    outages.clear(run.project_id)
     logger.info("promotion %s of project %s finished", run.pk, run.project_id)
 
 
@@ -375,18 +404,16 @@ def plan(run: PromotionRun, now: datetime) -> int:
             .filter(passes__gte=MAX_PASSES)
         )
     )
-    reviews = list(
-        reviews.select_related("prediction", "project", "decided_by").prefetch_related(
-            "approved_labels"
-        )
-    )
+    reviews = list(reviews.select_related("prediction", "decided_by"))
     if not reviews:
         return 0
 
     tags = {tag.pk: tag for tag in project.tags.filter(removed_at=None)}
+    approved = _approved_labels(project)
     sendable = {}
     for review in reviews:
-        labels = list(review.approved_labels.all())
+        review.project = project
+        labels = approved.get(review.pk, [])
         failure = preflight(review, labels, tags, now)
         if failure:
             _record_preflight(run, review, *failure, now)
@@ -395,9 +422,51 @@ def plan(run: PromotionRun, now: datetime) -> int:
 
     items = [_pack_item(review, labels) for review, labels in sendable.values()]
     batches = pack(items)
+    outcomes = []
     for packed in batches:
-        _write_batch(run, packed, sendable, project)
+        batch = _write_batch(run, packed, sendable, project)
+        outcomes += [
+            Outcome(run=run, batch=batch, review_id=item.key) for item in packed.items
+        ]
+    Outcome.objects.bulk_create(outcomes, batch_size=_CHUNK)
+    keys = [outcome.review_id for outcome in outcomes]
+    for start in range(0, len(keys), _CHUNK):
+        Review.objects.filter(pk__in=keys[start : start + _CHUNK]).update(
+            state=ReviewState.IN_BATCH, version=F("version") + 1, failure_reason=""
+        )
     return len(batches) or len(reviews)
+
+
+# Rows written by one statement while planning.
+_CHUNK = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class SentLabel:
+    """What a batch sends of one approved label: read as plain values, it is cheap."""
+
+    tag_id: UUID
+    left: float | None
+    top: float | None
+    width: float | None
+    height: float | None
+
+    @property
+    def box(self) -> tuple[float, float, float, float] | None:
+        if self.left is None:
+            return None
+        return (self.left, self.top, self.width, self.height)
+
+
+def _approved_labels(project: Project) -> dict[UUID, list[SentLabel]]:
+    """Load the approved labels of the project's approved items, by item."""
+    rows = ApprovedLabel.objects.filter(
+        review__project=project, review__state=ReviewState.APPROVED
+    ).values_list("review_id", "tag_id", "left", "top", "width", "height")
+    by_review = defaultdict(list)
+    for review_id, *fields in rows:
+        by_review[review_id].append(SentLabel(*fields))
+    return by_review
 
 
 def _record_preflight(
@@ -427,15 +496,7 @@ def _write_batch(run, packed, sendable, project: Project) -> Batch:
         "tagIds": sorted(shared),
         "metadata": dict(packed.group),
     }
-    batch = Batch.objects.create(run=run, project=project, request_body=body)
-    keys = [item.key for item in packed.items]
-    Outcome.objects.bulk_create(
-        Outcome(run=run, batch=batch, review_id=key) for key in keys
-    )
-    Review.objects.filter(pk__in=keys).update(
-        state=ReviewState.IN_BATCH, version=F("version") + 1, failure_reason=""
-    )
-    return batch
+    return Batch.objects.create(run=run, project=project, request_body=body)
 
 
 def _image_body(review, labels, shared: set[str], project: Project) -> dict:
@@ -458,9 +519,13 @@ def _image_body(review, labels, shared: set[str], project: Project) -> dict:
 def claim_batch(project: Project, worker: str, now: datetime) -> Batch | None:
     """Take the next unfinished batch of the project that no live worker holds."""
     due = Q(not_before__isnull=True) | Q(not_before__lte=now)
-    candidates = Batch.objects.filter(
-        project=project, status__in=[Batch.Status.PENDING, Batch.Status.SENT]
-    ).filter(due)
+    candidates = (
+        Batch.objects.filter(
+            project=project, status__in=[Batch.Status.PENDING, Batch.Status.SENT]
+        )
+        .filter(due)
+        .only("pk", "worker", "lease_expires_at")
+    )
     for batch in candidates[:20]:
         if not _free(batch, worker, now):
             continue
@@ -468,8 +533,7 @@ def claim_batch(project: Project, worker: str, now: datetime) -> Batch | None:
             pk=batch.pk, worker=batch.worker, lease_expires_at=batch.lease_expires_at
         ).update(worker=worker, lease_expires_at=now + _lease())
         if claimed and locks.take("batch", batch.pk):
-            batch.refresh_from_db()
-            return batch
+            return Batch.objects.get(pk=batch.pk)
     return None
 
 
@@ -502,7 +566,7 @@ def _send(sender: Sender, batch: Batch) -> None:
         last_sent_at=now,
         not_before=None,
     )
-    batch.refresh_from_db()
+    batch.refresh_from_db(fields=_SENT_FIELDS)
     try:
         summary = sender.send(
             str(batch.project_id), ImageBatch.from_body(batch.request_body)
@@ -516,6 +580,9 @@ def _send(sender: Sender, batch: Batch) -> None:
         record_failure(batch, error)
     else:
         record_answer(batch, summary)
+
+
+_SENT_FIELDS = ["status", "attempts", "first_sent_at", "last_sent_at", "not_before"]
 
 
 def _release(batch: Batch, status: str) -> None:
@@ -538,10 +605,11 @@ def record_answer(batch: Batch, summary: CreateSummary) -> None:
         worker="",
         lease_expires_at=None,
     )
+    settled = []
     for outcome in batch.outcomes.filter(kind=Outcome.Kind.PENDING):
         result = summary.results.get(str(outcome.review_id))
         if result is None:
-            _settle(
+            outcome = _settle(
                 outcome,
                 Outcome.Kind.RETRY,
                 "NoAnswer",
@@ -549,13 +617,15 @@ def record_answer(batch: Batch, summary: CreateSummary) -> None:
                 "The answer did not mention this image.",
             )
         else:
-            _settle(
+            outcome = _settle(
                 outcome,
                 kind_of(result.status),
                 result.status,
                 now,
                 image_id=result.image_id,
             )
+        settled.append(outcome)
+    _store_settled(settled)
 
 
 def record_refusal(batch: Batch, error: BadRequestError) -> None:
@@ -598,8 +668,12 @@ def _close_with_error(
         worker="",
         lease_expires_at=None,
     )
-    for outcome in batch.outcomes.filter(kind=Outcome.Kind.PENDING):
-        _settle(outcome, kind, status, now, message)
+    _store_settled(
+        [
+            _settle(outcome, kind, status, now, message)
+            for outcome in batch.outcomes.filter(kind=Outcome.Kind.PENDING)
+        ]
+    )
 
 
 _STATE_AFTER = {
@@ -617,22 +691,57 @@ def _settle(
     now: datetime,
     message: str = "",
     image_id: str | None = None,
-) -> None:
-    Outcome.objects.filter(pk=outcome.pk).update(
-        kind=kind,
-        status=status,
-        message=message,
-        training_image_id=image_id,
-        recorded_at=now,
-    )
-    reason = (
-        ""
-        if kind in (Outcome.Kind.PROMOTED, Outcome.Kind.RETRY)
-        else (f"{status}: {message}" if message else _REASONS.get(status, status))
-    )
-    Review.objects.filter(pk=outcome.review_id).update(
-        state=_STATE_AFTER[kind], failure_reason=reason, version=F("version") + 1
-    )
+) -> Outcome:
+    """Give an outcome what became of its image; `_store_settled` writes it."""
+    outcome.kind, outcome.status, outcome.message = kind, status, message
+    outcome.training_image_id, outcome.recorded_at = image_id, now
+    return outcome
+
+
+def _store_settled(outcomes: list[Outcome]) -> None:
+    """Write a batch's outcomes and move their reviews on, in a few statements.
+
+    Outcomes alike but for their new image id are written by one UPDATE.
+    """
+    alike = defaultdict(list)
+    for outcome in outcomes:
+        alike[outcome.kind, outcome.status, outcome.message].append(outcome)
+    for (kind, status, message), group in alike.items():
+        Outcome.objects.filter(pk__in=[outcome.pk for outcome in group]).update(
+            kind=kind,
+            status=status,
+            message=message,
+            recorded_at=group[0].recorded_at,
+            training_image_id=_image_ids(group),
+        )
+
+    by_change = defaultdict(list)
+    for outcome in outcomes:
+        change = (_STATE_AFTER[outcome.kind], _reason(outcome))
+        by_change[change].append(outcome.review_id)
+    for (state, reason), review_ids in by_change.items():
+        Review.objects.filter(pk__in=review_ids).update(
+            state=state, failure_reason=reason, version=F("version") + 1
+        )
+
+
+def _image_ids(outcomes: list[Outcome]) -> Case | None:
+    """Each outcome's new training image id, as one expression for an UPDATE."""
+    ids = [
+        When(pk=outcome.pk, then=Value(outcome.training_image_id))
+        for outcome in outcomes
+        if outcome.training_image_id
+    ]
+    return Case(*ids, default=None, output_field=UUIDField()) if ids else None
+
+
+def _reason(outcome: Outcome) -> str:
+    """Say why an image went back to review or cannot be promoted; empty otherwise."""
+    if outcome.kind in (Outcome.Kind.PROMOTED, Outcome.Kind.RETRY):
+        return ""
+    if outcome.message:
+        return f"{outcome.status}: {outcome.message}"
+    return _REASONS.get(outcome.status, outcome.status)
 
 
 _REASONS = {

@@ -113,11 +113,17 @@ def is_change(receipt: dict) -> bool:
     )
 
 
-def store(reviews_and_lines: list[tuple[Review, list[Correction]]]) -> None:
-    """Replace the receipts of the given reviews with their new lines."""
-    Correction.objects.filter(
-        review__in=[review for review, _ in reviews_and_lines]
-    ).delete()
+def store(
+    reviews_and_lines: list[tuple[Review, list[Correction]]], replace: bool = True
+) -> None:
+    """Replace the receipts of the given reviews with their new lines.
+
+    `replace=False` skips deleting old lines, for reviews known to have none.
+    """
+    if replace:
+        Correction.objects.filter(
+            review__in=[review for review, _ in reviews_and_lines]
+        ).delete()
     for review, lines in reviews_and_lines:
         for line in lines:
             line.review = review

@@ -14,6 +14,7 @@ from django.db.models import F, Q
 from reviewer.customvision import limits
 from reviewer.models import (
     ApprovedLabel,
+    Correction,
     PredictedLabel,
     Prediction,
     Project,
@@ -124,8 +125,16 @@ def peek_next(
     )
 
 
-def parse_labels(raw: str, prediction: Prediction) -> list[Approval]:
-    """Read the posted labels and check every rule the service enforces."""
+def parse_labels(
+    raw: str,
+    project: Project,
+    predicted: list[PredictedLabel],
+    tags: dict[UUID, Tag],
+) -> list[Approval]:
+    """Read the posted labels and check every rule the service enforces.
+
+    `predicted` are the item's predicted labels and `tags` the project's live tags.
+    """
     try:
         items = json.loads(raw)
     except (TypeError, ValueError):
@@ -133,7 +142,6 @@ def parse_labels(raw: str, prediction: Prediction) -> list[Approval]:
     if not isinstance(items, list):
         raise InvalidLabels(["The labels must be a list."])
 
-    project = prediction.project
     limit = (
         limits.MAX_REGIONS_PER_IMAGE
         if project.is_object_detection
@@ -142,8 +150,7 @@ def parse_labels(raw: str, prediction: Prediction) -> list[Approval]:
     if len(items) > limit:
         raise InvalidLabels([f"{len(items)} labels is over the limit of {limit}."])
 
-    tags = {tag.pk: tag for tag in project.tags.filter(removed_at=None)}
-    sources = {label.pk for label in prediction.labels.all()}
+    sources = {label.pk for label in predicted}
     problems: list[str] = []
     labels = [
         label
@@ -175,7 +182,7 @@ def _read_label(
         return None
 
     source = item.get("source")
-    if source is not None and source not in sources:
+    if source is not None and not (_is_integer(source) and source in sources):
         problems.append(f"{name} ({tag.name}) points at a box of another image.")
         return None
 
@@ -202,20 +209,42 @@ def _read_box(name: str, raw: object, project: Project, problems: list[str]):
         )
         return False
 
-    left, top, width, height = (float(value) for value in raw)
+    left, top, width, height = (_as_float(value) for value in raw)
     if not all(math.isfinite(value) for value in (left, top, width, height)):
         problems.append(f"{name} has a coordinate that is not a number.")
     elif width <= 0 or height <= 0:
         problems.append(f"{name} must have a positive width and height.")
-    elif left < 0 or top < 0 or left + width > 1 + 1e-9 or top + height > 1 + 1e-9:
+    elif not _inside(left, top, width, height):
         problems.append(f"{name} reaches outside the image.")
     else:
         return (left, top, min(width, 1 - left), min(height, 1 - top))
     return False
 
 
+def _inside(left: float, top: float, width: float, height: float) -> bool:
+    """Tell whether a box starts in the image and ends at most a rounding past it."""
+    return (
+        0 <= left < 1
+        and 0 <= top < 1
+        and left + width <= 1 + 1e-9
+        and top + height <= 1 + 1e-9
+    )
+
+
 def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_integer(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _as_float(value: int | float) -> float:
+    """Return the number as a float; an integer too big for one is infinite."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
 
 
 def _check_combination(
@@ -252,41 +281,164 @@ def decide(
     now: datetime,
 ) -> Review:
     """Save a decision on one item if nobody changed it since it was opened."""
+    _check_action(action)
+    with transaction.atomic():
+        (review,) = _locked(Review.objects.filter(pk=prediction_id))
+        _check_decidable(review, user, version, now)
+        predicted = _predicted_labels([review.pk]) if action == "accept" else {}
+        tags = _tags(review.project) if action == "accept" else []
+        _save_decision(review, action, raw_labels, predicted, tags, user, now)
+    return review
+
+
+@dataclass(frozen=True)
+class Card:
+    """One item as the review screen shows it."""
+
+    prediction: Prediction
+    labels: list[PredictedLabel]
+    tags: list[Tag]
+    following: Review | None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A saved decision and the item claimed after it, if any is left."""
+
+    review: Review
+    next: Card | None
+
+
+def decide_and_claim_next(
+    project_id: UUID,
+    prediction_id: UUID,
+    user,
+    action: str,
+    version: int,
+    raw_labels: str,
+    filters: QueueFilters,
+    now: datetime,
+) -> Decision:
+    """Save a decision and claim the next matching item, in a fixed few queries."""
+    _check_action(action)
+    with transaction.atomic():
+        # The user's other leases come too, to be released in the same statement.
+        rows = _locked(
+            Review.objects.filter(
+                Q(pk=prediction_id, project_id=project_id) | Q(leased_by=user)
+            )
+        )
+        review = next((row for row in rows if row.pk == prediction_id), None)
+        if review is None:
+            raise Review.DoesNotExist(f"No item {prediction_id} in {project_id}.")
+        _check_decidable(review, user, version, now)
+
+        # Locked, so other reviewers skip them until this commits.
+        upcoming = list(
+            matching_reviews(review.project, filters, now)
+            .filter(_free_for(user, now))
+            .exclude(pk=review.pk)
+            .select_related("prediction__project", "prediction__iteration")
+            .select_for_update(skip_locked=True, of=("self",))[:2]
+        )
+        predicted = _predicted_labels([review.pk, *(item.pk for item in upcoming)])
+        tags = _tags(review.project)
+        leases = _move_leases(upcoming[:1], [row for row in rows if row is not review])
+        for claimed in upcoming[:1]:
+            claimed.leased_by, claimed.lease_expires_at = user, now + LEASE
+        _save_decision(review, action, raw_labels, predicted, tags, user, now, leases)
+
+    if not upcoming:
+        return Decision(review, None)
+    following = upcoming[1] if len(upcoming) > 1 else None
+    card = Card(upcoming[0].prediction, predicted[upcoming[0].pk], tags, following)
+    return Decision(review, card)
+
+
+def _check_action(action: str) -> None:
     if action not in ACTIONS:
         raise ReviewError(f"Unknown decision {action!r}.")
 
-    with transaction.atomic():
-        review = Review.objects.select_related(
-            "prediction__project", "decided_by", "leased_by"
-        ).get(pk=prediction_id)
-        _check_decidable(review, user, version, now)
-        labels = (
-            parse_labels(raw_labels, review.prediction) if action == "accept" else []
+
+def _locked(reviews) -> list[Review]:
+    """Load reviews for a decision, locking their rows until it is saved."""
+    return list(
+        reviews.select_related("project", "decided_by", "leased_by").select_for_update(
+            of=("self",)
         )
-        lines = receipts.corrections(
-            review.prediction.project, review.prediction.labels.all(), labels
-        )
-        receipt = receipts.summary(lines) if action == "accept" else {}
-        fields = {
-            "state": ACTIONS[action],
-            "version": F("version") + 1,
-            "decided_by": user,
-            "decided_at": now,
-            "leased_by": None,
-            "lease_expires_at": None,
-            "bulk_accepted": False,
-            "changed": receipts.is_change(receipt),
-            "receipt": receipt,
-            "failure_reason": "",
-            **_audit_verdict(review, user, action, labels, now),
-        }
-        saved = Review.objects.filter(pk=review.pk, version=version).update(**fields)
-        if not saved:
-            raise VersionConflict(_reloaded(review))
-        _replace_approved_labels(review, labels)
-        receipts.store([(review, lines if action == "accept" else [])])
-    review.refresh_from_db()
-    return review
+    )
+
+
+def _move_leases(claimed: list[Review], held: list[Review]) -> list[Review]:
+    """Release the leases a user held; the caller sets the one they now claim."""
+    for row in held:
+        row.leased_by = row.lease_expires_at = None
+    return claimed + held
+
+
+def _tags(project: Project) -> list[Tag]:
+    """Every tag of the project, those the service removed included."""
+    return list(project.tags.all())
+
+
+# A decision writes these on its review, and on the rows whose lease moves with it.
+_DECISION_FIELDS = [
+    "state",
+    "version",
+    "decided_by",
+    "decided_at",
+    "leased_by",
+    "lease_expires_at",
+    "bulk_accepted",
+    "changed",
+    "receipt",
+    "failure_reason",
+    "audit_verdict",
+    "audited_by",
+    "audited_at",
+]
+
+
+def _save_decision(
+    review: Review,
+    action: str,
+    raw_labels: str,
+    predicted: dict[UUID, list[PredictedLabel]],
+    tags: list[Tag],
+    user,
+    now: datetime,
+    leases: list[Review] = (),
+) -> None:
+    """Validate and write a decision on a locked review, and the leases given."""
+    project = review.project
+    lines: list[Correction] = []
+    labels: list[Approval] = []
+    if action == "accept":
+        live = {tag.pk: tag for tag in tags if tag.removed_at is None}
+        labels = parse_labels(raw_labels, project, predicted[review.pk], live)
+        lines = receipts.corrections(project, predicted[review.pk], labels)
+    receipt = receipts.summary(lines) if action == "accept" else {}
+    # An item still to review has neither approved labels nor a receipt to replace.
+    fresh = review.state == ReviewState.TO_REVIEW
+    fields = {
+        "state": ACTIONS[action],
+        "version": review.version + 1,
+        "decided_by": user,
+        "decided_at": now,
+        "leased_by": None,
+        "lease_expires_at": None,
+        "bulk_accepted": False,
+        "changed": receipts.is_change(receipt),
+        "receipt": receipt,
+        "failure_reason": "",
+        **_audit_verdict(review, user, action, labels, now),
+    }
+    for name, value in fields.items():
+        setattr(review, name, value)
+
+    Review.objects.bulk_update([review, *leases], _DECISION_FIELDS)
+    _replace_approved_labels(review, labels, fresh)
+    receipts.store([(review, lines)], replace=not fresh)
 
 
 def _audit_verdict(
@@ -323,12 +475,11 @@ def _check_decidable(review: Review, user, version: int, now: datetime) -> None:
         raise LeaseHeld(review)
 
 
-def _reloaded(review: Review) -> Review:
-    return Review.objects.select_related("decided_by").get(pk=review.pk)
-
-
-def _replace_approved_labels(review: Review, labels: list[Approval]) -> None:
-    review.approved_labels.all().delete()
+def _replace_approved_labels(
+    review: Review, labels: list[Approval], fresh: bool = False
+) -> None:
+    if not fresh:
+        review.approved_labels.all().delete()
     ApprovedLabel.objects.bulk_create(
         ApprovedLabel(
             review=review,

@@ -1,4 +1,4 @@
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -6,6 +6,9 @@ from django.views.decorators.http import require_POST
 from reviewer.models import Project, PromotionRun
 from reviewer.services import promotion
 from reviewer.views import can_promote
+
+# What the Promote and Retry failed buttons send: whether to send only retries.
+SCOPES = {"": False, "retries": True}
 
 
 @can_promote
@@ -26,8 +29,11 @@ def promotion_manifest(request: HttpRequest, project_id) -> HttpResponse:
 def promotion_start(request: HttpRequest, project_id) -> HttpResponse:
     """Queue the promotion (or the retry of what failed) for the worker."""
     project = get_object_or_404(Project, pk=project_id)
-    only_retries = request.POST.get("scope") == "retries"
-    run = promotion.queue_promotion(project, request.user, only_retries=only_retries)
+    scope = request.POST.get("scope", "")
+    if scope not in SCOPES:
+        message = "Unknown scope: promote all, or only retries."
+        return HttpResponseBadRequest(message, content_type="text/plain")
+    run = promotion.queue_promotion(project, request.user, only_retries=SCOPES[scope])
     if not request.htmx:
         return redirect("reviewer:promotion-run", project_id=project.pk, run_id=run.pk)
     return _progress(request, run)

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from reviewer.forms import BulkAcceptForm, filters_from_query
 from reviewer.models import Project
-from reviewer.services import queue
+from reviewer.services import outages, queue
 from reviewer.services.review import bulk_accept
 from reviewer.services.sync import active_sync
 from reviewer.views import can_bulk_accept, can_review, query_without_page
@@ -35,6 +35,7 @@ def project_queue(request: HttpRequest, project_id) -> HttpResponse:
 
     context["counts"] = queue.state_counts(project, now)
     context["sync_run"] = active_sync(project)
+    context["service_banner"] = outages.banner(project)
     context["bulk_form"] = BulkAcceptForm(
         initial={"min_probability": project.default_threshold}
     )

@@ -1,25 +1,28 @@
 import json
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from reviewer.forms import DecisionForm, filters_from_query
-from reviewer.models import Prediction, Project, ReviewState
+from reviewer.models import Prediction, Project, Review, ReviewState
 from reviewer.services.review import (
+    Card,
     LeaseHeld,
     ReviewError,
     VersionConflict,
     as_predicted,
     claim,
     claim_next,
-    decide,
+    decide_and_claim_next,
     peek_next,
     undo,
 )
 from reviewer.views import can_review
+
+INCOMPLETE = "The decision was incomplete."
 
 
 @can_review
@@ -41,7 +44,7 @@ def review_item(request: HttpRequest, project_id, prediction_id) -> HttpResponse
     notice = ""
     if not claim(prediction.review, request.user, now):
         notice = str(LeaseHeld(prediction.review))
-    context = _card_context(request, prediction, notice=notice)
+    context = _card_context(request, _card(request, prediction, now), notice=notice)
     return render(request, "reviewer/review.html", context)
 
 
@@ -49,30 +52,36 @@ def review_item(request: HttpRequest, project_id, prediction_id) -> HttpResponse
 @can_review
 def review_decide(request: HttpRequest, project_id, prediction_id) -> HttpResponse:
     """Save Accept, Reject or Skip, then show the next matching item."""
-    prediction = _prediction(project_id, prediction_id)
     form = DecisionForm(request.POST)
     if not form.is_valid():
-        return _refusal(request, prediction, "The decision was incomplete.", 400)
+        return _refusal(request, project_id, prediction_id, INCOMPLETE, 400)
 
-    now = timezone.now()
+    # The filters need only the project's id; the service loads the project.
+    _, filters = filters_from_query(Project(pk=project_id), request.GET)
     try:
-        decide(
-            prediction.pk,
+        decision = decide_and_claim_next(
+            project_id,
+            prediction_id,
             request.user,
             form.cleaned_data["action"],
             form.cleaned_data["version"],
             form.cleaned_data["labels"],
-            now,
+            filters,
+            timezone.now(),
         )
+    except Review.DoesNotExist:
+        raise Http404("No such item in this project.") from None
     except ReviewError as error:
         status = 409 if isinstance(error, VersionConflict | LeaseHeld) else 422
-        return _refusal(request, prediction, str(error), status)
+        return _refusal(request, project_id, prediction_id, str(error), status)
 
-    _, filters = filters_from_query(prediction.project, request.GET)
-    review = claim_next(
-        prediction.project, request.user, filters, now, passed=(prediction.pk,)
-    )
-    return _show_next(request, prediction.project, review, undo_id=prediction.pk)
+    project = decision.review.project
+    if decision.next is None:
+        return _show_done(request, project, undo_id=prediction_id)
+    url = _item_url(project.pk, decision.next.prediction.pk, request)
+    if not request.htmx:
+        return redirect(url)
+    return _show_card(request, decision.next, url, undo_id=prediction_id)
 
 
 @require_POST
@@ -80,11 +89,17 @@ def review_decide(request: HttpRequest, project_id, prediction_id) -> HttpRespon
 def review_undo(request: HttpRequest, project_id, prediction_id) -> HttpResponse:
     """Put the user's last decision back to review and reopen that item."""
     prediction = _prediction(project_id, prediction_id)
+    now = timezone.now()
     try:
-        undo(prediction.pk, request.user, timezone.now())
+        undo(prediction.pk, request.user, now)
     except ReviewError as error:
-        return _refusal(request, prediction, str(error), 409)
-    return _show_next(request, prediction.project, prediction.review)
+        return _refusal(request, project_id, prediction_id, str(error), 409)
+
+    url = _item_url(project_id, prediction_id, request)
+    if not request.htmx:
+        return redirect(url)
+    prediction = _prediction(project_id, prediction_id)
+    return _show_card(request, _card(request, prediction, now), url)
 
 
 def _prediction(project_id, prediction_id) -> Prediction:
@@ -93,25 +108,31 @@ def _prediction(project_id, prediction_id) -> Prediction:
     )
 
 
-def _show_next(request, project: Project, review, undo_id=None) -> HttpResponse:
-    if review is None:
-        context = _done_context(request, project, undo_id=undo_id)
-        template = "reviewer/partials/review_card.html"
-        if not request.htmx:
-            return render(request, "reviewer/review.html", context)
-        return render(request, template, context)
+def _card(request, prediction: Prediction, now) -> Card:
+    project = prediction.project
+    _, filters = filters_from_query(project, request.GET)
+    following = peek_next(project, request.user, filters, now, passed=(prediction.pk,))
+    return Card(
+        prediction, list(prediction.labels.all()), list(project.tags.all()), following
+    )
 
-    url = _item_url(project.pk, review.pk, request)
+
+def _show_done(request, project: Project, undo_id=None) -> HttpResponse:
+    context = _done_context(request, project, undo_id=undo_id)
     if not request.htmx:
-        return redirect(url)
-    prediction = _prediction(project.pk, review.pk)
-    context = _card_context(request, prediction, undo_id=undo_id)
+        return render(request, "reviewer/review.html", context)
+    return render(request, "reviewer/partials/review_card.html", context)
+
+
+def _show_card(request, card: Card, url: str, undo_id=None) -> HttpResponse:
+    context = _card_context(request, card, undo_id=undo_id)
     response = render(request, "reviewer/partials/review_card.html", context)
     response["HX-Push-Url"] = url
     return response
 
 
-def _refusal(request, prediction: Prediction, message: str, status: int):
+def _refusal(request, project_id, prediction_id, message: str, status: int):
+    prediction = _prediction(project_id, prediction_id)
     if request.htmx:
         context = {"problems": message}
         response = render(
@@ -120,7 +141,8 @@ def _refusal(request, prediction: Prediction, message: str, status: int):
         response["HX-Retarget"] = "#review-problems"
         response["HX-Reswap"] = "outerHTML"
         return response
-    context = _card_context(request, prediction, problems=message)
+    card = _card(request, prediction, timezone.now())
+    context = _card_context(request, card, problems=message)
     return render(request, "reviewer/review.html", context, status=status)
 
 
@@ -139,14 +161,11 @@ def _done_context(request, project: Project, undo_id=None) -> dict:
     }
 
 
-def _card_context(
-    request, prediction: Prediction, *, notice="", problems="", undo_id=None
-) -> dict:
+def _card_context(request, card: Card, *, notice="", problems="", undo_id=None) -> dict:
+    prediction, labels, tags = card.prediction, card.labels, card.tags
     project = prediction.project
     review = prediction.review
     now = timezone.now()
-    tags = list(project.tags.all())
-    labels = list(prediction.labels.all())
     if review.state == ReviewState.APPROVED:
         initial = [
             _label_json(label.tag_id, label.source_id, label.box)
@@ -160,8 +179,6 @@ def _card_context(
             _label_json(label.tag_id, label.pk, label.box)
             for label in as_predicted(project, shown)
         ]
-    _, filters = filters_from_query(project, request.GET)
-    following = peek_next(project, request.user, filters, now, passed=(review.pk,))
     active = [tag for tag in tags if tag.removed_at is None]
     keys = dict(zip((tag.pk for tag in active), KEYS, strict=False))
     names = {tag.pk: tag.name for tag in tags}
@@ -185,7 +202,7 @@ def _card_context(
             ],
         },
         "initial_labels_json": json.dumps(initial),
-        "following": following,
+        "following": card.following,
         "query": request.GET.urlencode(),
         "notice": notice,
         "problems": problems,

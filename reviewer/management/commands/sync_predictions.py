@@ -6,7 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from reviewer.customvision.client import client_from_settings
 from reviewer.customvision.errors import CustomVisionError
-from reviewer.models import SyncRun
+from reviewer.models import Project, SyncRun
+from reviewer.services import outages
 from reviewer.services.projects import ProjectNotFound, sync_projects
 from reviewer.services.sync import run_sync_run
 
@@ -29,6 +30,7 @@ class Command(BaseCommand):
     def handle(self, *args, projects=None, **options):
         started = time.monotonic()
         totals: Counter[str] = Counter()
+        synced = []
         with closing(client_from_settings()) as client:
             try:
                 synced = sync_projects(client, only=projects)
@@ -39,6 +41,9 @@ class Command(BaseCommand):
                         self._show_done(run)
                         totals.update(pages=run.pages, seen=run.seen, added=run.added)
             except (CustomVisionError, ProjectNotFound) as error:
+                if isinstance(error, CustomVisionError) and not synced:
+                    # The key and the endpoint serve every project: all show it.
+                    outages.record(Project.objects.all(), error)
                 raise CommandError(str(error)) from error
 
         self.stdout.write(
