@@ -1,0 +1,111 @@
+"""P5: how close promotion comes to the service's rate limit, and how often it hits it.
+
+10,000 synthetic predictions (five boxes over 20 tags) are synced into PostgreSQL
+and bulk-accepted; `execute_run` then promotes them to an emulator that answers
+every call after 50 ms and allows 10 calls a second (429 beyond). Targets: the run
+within 1.2 x (its calls / 10 per second), and at most 1 % of its calls answered 429.
+
+Run with `python -m benchmarks.promotion`; it exits non-zero when a target is missed.
+"""
+
+import sys
+import time
+from collections import Counter
+from contextlib import closing
+
+from benchmarks.harness import (
+    Figure,
+    client_of,
+    django_on,
+    emulator,
+    machine,
+    report,
+    throwaway_database,
+)
+
+IMAGES = 10_000
+TAGS = 20
+BOXES = 5
+RATE_LIMIT = 10.0
+LATENCY_MS = 50
+DATABASE = "bench_p5_promotion"
+CREATE = "CreateImagesFromPredictions"
+
+
+def approved_project(server, client) -> object:
+    """Sync a synthetic project and accept every item as predicted."""
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from reviewer.models import SyncRun
+    from reviewer.services.projects import sync_projects
+    from reviewer.services.queue import QueueFilters
+    from reviewer.services.review import bulk_accept
+    from reviewer.services.sync import run_sync_run
+
+    project_id = server.seed_synthetic(IMAGES, TAGS, BOXES)
+    (project,) = sync_projects(client, only=[project_id])
+    run_sync_run(client, SyncRun.objects.create(project=project))
+    lead = get_user_model().objects.create_user("bench-lead")
+    accepted = bulk_accept(project, QueueFilters(), 0.0, lead, timezone.now())
+    assert accepted.accepted == IMAGES, accepted
+    return project, lead
+
+
+def promote(server, client, project, lead) -> tuple[float, object]:
+    """Run one promotion of the project as the worker would; time it."""
+    from reviewer.services.promotion import execute_run, queue_promotion
+
+    run = queue_promotion(project, lead, enqueue=False)
+    started = time.perf_counter()
+    run = execute_run(client, run)
+    return time.perf_counter() - started, run
+
+
+def main() -> int:
+    """Print the figures of P5; return 1 if a target is missed."""
+    with throwaway_database(DATABASE) as url, emulator() as server:
+        django_on(url, PROMOTION_RATE=str(RATE_LIMIT))
+        from reviewer.models import Outcome
+        from reviewer.services.promotion import run_counts
+
+        with closing(client_of(server, backoff=0)) as client:
+            project, lead = approved_project(server, client)
+            server.config.latency_ms = LATENCY_MS
+            server.config.rps_limit = RATE_LIMIT
+            server.request_log.clear()
+            seconds, run = promote(server, client, project, lead)
+
+        calls = [entry for entry in server.request_log if entry[2] is not None]
+        creates = [entry for entry in calls if entry[2] == CREATE]
+        statuses = Counter(entry[3] for entry in calls)
+        counts = run_counts(run)
+        promoted = Outcome.objects.filter(run=run, kind=Outcome.Kind.PROMOTED).count()
+
+    print(f"machine: {machine()}")
+    print(
+        f"{IMAGES:,} approved images, {BOXES} boxes over {TAGS} tags;"
+        f" emulator {LATENCY_MS} ms a call, {RATE_LIMIT:g} calls/s;"
+        f" PROMOTION_RATE {RATE_LIMIT:g}"
+    )
+    print(
+        f"run {run.status}: {promoted:,} promoted, outcomes {counts};"
+        f" {len(creates)} create calls, {len(calls)} calls in all"
+    )
+    print(f"answers: {dict(sorted(statuses.items(), key=str))}")
+    print(f"wall time {seconds:.2f} s, ideal {len(calls) / RATE_LIMIT:.2f} s")
+    return report(
+        [
+            Figure(
+                "wall time vs 1.2 x calls / 10 per s",
+                seconds,
+                1.2 * len(calls) / RATE_LIMIT,
+                " s",
+            ),
+            Figure("429 answers vs 1 % of calls", statuses[429], 0.01 * len(calls)),
+        ]
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
