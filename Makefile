@@ -10,7 +10,7 @@ DEMO_ENV := DEBUG=true CUSTOMVISION_ENDPOINT=http://127.0.0.1:5010 \
 	CUSTOMVISION_TRAINING_KEY=emulator-demo-key
 TEST_ENV := DEBUG=false SECRET_KEY=test-only-not-secret SECURE_SSL_REDIRECT=false
 
-.PHONY: install demo test lint format check pytest clean
+.PHONY: install demo test lint format check pytest bench load clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,19 @@ check: install
 
 pytest: install
 	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
+
+# The five figures of the README, on the local PostgreSQL (BENCH_POSTGRES_URL);
+# each benchmark exits non-zero when it misses its target. Not part of `make test`.
+BENCHMARKS := packing sync review page_weight promotion
+
+bench: install
+	@status=0; for name in $(BENCHMARKS); do \
+		echo "== $$name"; $(BIN)/python -m benchmarks.$$name || status=1; \
+	done; exit $$status
+
+# The full load test: twenty annotators for a minute through gunicorn on PostgreSQL.
+load: install
+	$(BIN)/python -m benchmarks.load_review
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .hypothesis

@@ -98,9 +98,12 @@ class Journal:
 class Annotator:
     """One person reviewing: log in, press Start, decide until the time is up."""
 
-    def __init__(self, base: str, project_id: str, user: str, seed: int) -> None:
+    def __init__(
+        self, base: str, project_id: str, user: str, seed: int, actions=ACTIONS
+    ) -> None:
         self.base = base
         self.project_id = project_id
+        self.actions = actions
         self.journal = Journal(user)
         self.rng = random.Random(seed)
         self.session = requests.Session()
@@ -164,7 +167,7 @@ class Annotator:
 
     def _choose(self, card: Card) -> str:
         action = self.rng.choices(
-            [name for name, _ in ACTIONS], [weight for _, weight in ACTIONS]
+            [name for name, _ in self.actions], [weight for _, weight in self.actions]
         )[0]
         if action == "accept" and card.labels in ("", "[]"):
             return "reject"
@@ -228,54 +231,77 @@ def main(argv: list[str] | None = None) -> int:
 
 def prepare(server, predictions: int, annotators: int) -> str:
     """Collect static files, sync the predictions, make the annotators."""
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
+    collect_static()
+    project_id = synced_project(server, predictions)
+    make_annotators(annotators)
+    return project_id
+
+
+def collect_static() -> None:
+    """Pages name their static files through the manifest collectstatic writes."""
     from django.core.management import call_command
 
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+
+def synced_project(server, predictions: int) -> str:
+    """Seed a detection project of three boxes over 20 tags and sync it; its id."""
     from reviewer.models import SyncRun
-    from reviewer.roles import ANNOTATORS
     from reviewer.services.projects import sync_projects
     from reviewer.services.sync import run_sync_run
 
-    # Pages name their static files through the manifest collectstatic writes.
-    call_command("collectstatic", interactive=False, verbosity=0)
     project_id = server.seed_synthetic(
         predictions=predictions, tags=20, boxes_per_image=3
     )
     with closing(client_of(server)) as client:
         (project,) = sync_projects(client, only=[project_id])
         run_sync_run(client, SyncRun.objects.create(project=project))
-
-    group = Group.objects.get(name=ANNOTATORS)
-    for number in range(annotators):
-        user = get_user_model().objects.create_user(
-            f"annotator-{number:02d}", password=PASSWORD
-        )
-        user.groups.add(group)
     return project_id
 
 
-def review(base: str, project_id: str, count: int, seconds: float) -> list[Journal]:
+def make_annotators(count: int) -> list[str]:
+    """Create annotator-00, annotator-01, ... with PASSWORD; their usernames."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from reviewer.roles import ANNOTATORS
+
+    group = Group.objects.get(name=ANNOTATORS)
+    names = [f"annotator-{number:02d}" for number in range(count)]
+    for name in names:
+        user = get_user_model().objects.create_user(name, password=PASSWORD)
+        user.groups.add(group)
+    return names
+
+
+def review(
+    base: str, project_id: str, count: int, seconds: float, actions=ACTIONS
+) -> list[Journal]:
     """Log everyone in, then let them review at once for `seconds`."""
     annotators = [
-        Annotator(base, project_id, f"annotator-{number:02d}", number)
+        Annotator(base, project_id, f"annotator-{number:02d}", number, actions)
         for number in range(count)
     ]
     for annotator in annotators:
         annotator.log_in()
+    together(annotators, keep_reviewing, seconds)
+    return [annotator.journal for annotator in annotators]
+
+
+def together(annotators: list[Annotator], work, seconds: float) -> None:
+    """Run `work(annotator, deadline)` for every annotator at once, in threads."""
     deadline = time.monotonic() + seconds
     threads = [
-        threading.Thread(target=_review, args=(annotator, deadline), daemon=True)
+        threading.Thread(target=work, args=(annotator, deadline), daemon=True)
         for annotator in annotators
     ]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=seconds + 60)
-    return [annotator.journal for annotator in annotators]
 
 
-def _review(annotator: Annotator, deadline: float) -> None:
+def keep_reviewing(annotator: Annotator, deadline: float) -> None:
     try:
         annotator.review_until(deadline)
     except Exception as error:

@@ -70,12 +70,12 @@ def matching_reviews(
 
 def _filter_expiry(reviews: QuerySet[Review], expiry: str, now: datetime):
     if expiry == "expired":
-        return reviews.filter(prediction__created__lte=now - RETENTION)
+        return reviews.filter(predicted_at__lte=now - RETENTION)
 
-    reviews = reviews.filter(prediction__created__gt=now - RETENTION)
+    reviews = reviews.filter(predicted_at__gt=now - RETENTION)
     if expiry:
         days = timedelta(days=int(expiry))
-        reviews = reviews.filter(prediction__created__lte=now - RETENTION + days)
+        reviews = reviews.filter(predicted_at__lte=now - RETENTION + days)
     return reviews
 
 
@@ -91,11 +91,12 @@ def _matching_labels(filters: QueueFilters) -> QuerySet[PredictedLabel]:
 
 
 def _order(reviews: QuerySet[Review], order: str) -> QuerySet[Review]:
+    # Each order walks one of Review's indexes from the project's first item.
     if order == "newest":
-        return reviews.order_by("-prediction__created", "pk")
+        return reviews.order_by("-predicted_at", "-pk")
     if order in ("oldest", "expiring"):
-        return reviews.order_by("prediction__created", "pk")
-    return reviews.order_by("prediction__uncertainty", "pk")
+        return reviews.order_by("predicted_at", "pk")
+    return reviews.order_by("uncertainty", "pk")
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ class StateCount:
 
 def state_counts(project: Project, now: datetime) -> list[StateCount]:
     """Count the project's live items by state; expired ones left unreviewed apart."""
-    live = Q(prediction__created__gt=now - RETENTION)
+    live = Q(predicted_at__gt=now - RETENTION)
     rows = (
         Review.objects.filter(project=project, prediction__removed_at=None)
         .values("state")

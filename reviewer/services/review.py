@@ -322,7 +322,7 @@ def decide_and_claim_next(
     """Save a decision and claim the next matching item, in a fixed few queries."""
     _check_action(action)
     with transaction.atomic():
-        # The user's other leases come too, to be released in the same statement.
+        # The user's other leases come too, locked, to be released with the decision.
         rows = _locked(
             Review.objects.filter(
                 Q(pk=prediction_id, project_id=project_id) | Q(leased_by=user)
@@ -343,10 +343,9 @@ def decide_and_claim_next(
         )
         predicted = _predicted_labels([review.pk, *(item.pk for item in upcoming)])
         tags = _tags(review.project)
-        leases = _move_leases(upcoming[:1], [row for row in rows if row is not review])
-        for claimed in upcoming[:1]:
-            claimed.leased_by, claimed.lease_expires_at = user, now + LEASE
-        _save_decision(review, action, raw_labels, predicted, tags, user, now, leases)
+        _save_decision(review, action, raw_labels, predicted, tags, user, now)
+        held = [row.pk for row in rows if row is not review]
+        _move_lease(user, upcoming[0] if upcoming else None, held, now)
 
     if not upcoming:
         return Decision(review, None)
@@ -369,34 +368,20 @@ def _locked(reviews) -> list[Review]:
     )
 
 
-def _move_leases(claimed: list[Review], held: list[Review]) -> list[Review]:
-    """Release the leases a user held; the caller sets the one they now claim."""
-    for row in held:
-        row.leased_by = row.lease_expires_at = None
-    return claimed + held
+def _move_lease(user, claimed: Review | None, held: list[UUID], now: datetime) -> None:
+    """Give the user the lease on the next item; release any other they held."""
+    if claimed is not None:
+        claimed.leased_by, claimed.lease_expires_at = user, now + LEASE
+        Review.objects.filter(pk=claimed.pk).update(
+            leased_by=user, lease_expires_at=claimed.lease_expires_at
+        )
+    if held:
+        Review.objects.filter(pk__in=held).update(leased_by=None, lease_expires_at=None)
 
 
 def _tags(project: Project) -> list[Tag]:
     """Every tag of the project, those the service removed included."""
     return list(project.tags.all())
-
-
-# A decision writes these on its review, and on the rows whose lease moves with it.
-_DECISION_FIELDS = [
-    "state",
-    "version",
-    "decided_by",
-    "decided_at",
-    "leased_by",
-    "lease_expires_at",
-    "bulk_accepted",
-    "changed",
-    "receipt",
-    "failure_reason",
-    "audit_verdict",
-    "audited_by",
-    "audited_at",
-]
 
 
 def _save_decision(
@@ -407,9 +392,8 @@ def _save_decision(
     tags: list[Tag],
     user,
     now: datetime,
-    leases: list[Review] = (),
 ) -> None:
-    """Validate and write a decision on a locked review, and the leases given."""
+    """Validate and write a decision on a locked review."""
     project = review.project
     lines: list[Correction] = []
     labels: list[Approval] = []
@@ -436,7 +420,7 @@ def _save_decision(
     for name, value in fields.items():
         setattr(review, name, value)
 
-    Review.objects.bulk_update([review, *leases], _DECISION_FIELDS)
+    Review.objects.filter(pk=review.pk).update(**fields)
     _replace_approved_labels(review, labels, fresh)
     receipts.store([(review, lines)], replace=not fresh)
 

@@ -201,7 +201,11 @@ def store_predictions(
         _LABEL_COLUMNS,
         [_label_values(item.id, label) for item in new for label in item.labels],
     )
-    _insert(Review, ["prediction_id", "project_id"], [(i.id, project.pk) for i in new])
+    _insert(
+        Review,
+        ["prediction_id", "project_id", "uncertainty", "predicted_at"],
+        [(item.id, project.pk, _uncertainty(item), item.created) for item in new],
+    )
     Prediction.objects.bulk_update(
         [
             _prediction_row(project, item, now)
@@ -261,7 +265,6 @@ _PREDICTION_COLUMNS = [
     "iteration_id",
     "created",
     *("thumbnail_uri", "resized_image_uri", "original_image_uri", "uris_fetched_at"),
-    "uncertainty",
 ]
 
 
@@ -277,7 +280,6 @@ def _prediction_values(
         item.resized_image_uri or "",
         item.original_image_uri or "",
         now,
-        _uncertainty(item),
     )
 
 
@@ -320,7 +322,6 @@ def _prediction_row(
         resized_image_uri=item.resized_image_uri or "",
         original_image_uri=item.original_image_uri or "",
         uris_fetched_at=now,
-        uncertainty=_uncertainty(item),
     )
 
 

@@ -89,6 +89,7 @@ def make_item(
     review = Review.objects.create(
         prediction=prediction,
         project=shop.project,
+        predicted_at=at,
         state=state,
         decided_by=by,
         decided_at=at,

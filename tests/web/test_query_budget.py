@@ -1,12 +1,11 @@
-"""The review page and a decision each take a few queries, however big the project."""
+"""The review page and a decision each take a few queries, however big the project.
 
-import json
+This is the small form of benchmark P2's query count (`python -m benchmarks.review`).
+"""
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
 
+from benchmarks.queries import review_queries
 from tests.fixtures.projects import sync
 
 # Requests run outside a transaction, as in production: a service's atomic block is
@@ -14,44 +13,6 @@ from tests.fixtures.projects import sync
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BUDGET = 10
-HTMX = {"HX-Request": "true"}
-# Transaction control is not a query: SQLite logs it, PostgreSQL's driver does not.
-TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
-
-
-def _queries(client, method: str, url: str, **options) -> list[str]:
-    with CaptureQueriesContext(connection) as captured:
-        response = getattr(client, method)(url, **options)
-    assert response.status_code == 200, response.content[:500]
-    return [
-        query["sql"]
-        for query in captured.captured_queries
-        if not query["sql"].startswith(TRANSACTION_CONTROL)
-    ]
-
-
-def _review_and_decide(client, emulator, cv_client, predictions: int):
-    """Count the queries of opening the first item and accepting it."""
-    project = sync(cv_client, emulator.seed_synthetic(predictions, 20, 5))
-    start = client.get(reverse("reviewer:review-start", args=[project.pk]))
-    item_url = start["Location"]
-
-    page = _queries(client, "get", item_url)
-    editor = client.get(item_url).context["editor"]
-    labels = json.dumps(
-        [
-            {key: label[key] for key in ("tag", "source", "box")}
-            for label in editor["labels"]
-        ]
-    )
-    decision = _queries(
-        client,
-        "post",
-        item_url + "decide",
-        data={"action": "accept", "version": 0, "labels": labels},
-        headers=HTMX,
-    )
-    return page, decision
 
 
 def test_it_opens_and_decides_an_item_in_a_fixed_few_queries(
@@ -59,9 +20,11 @@ def test_it_opens_and_decides_an_item_in_a_fixed_few_queries(
 ):
     client.force_login(annotator)
 
-    small = _review_and_decide(client, emulator, cv_client, 10)
-    large = _review_and_decide(client, emulator, cv_client, 200)
+    small = sync(cv_client, emulator.seed_synthetic(10, 20, 5))
+    few = review_queries(client, small.pk)
+    large = sync(cv_client, emulator.seed_synthetic(200, 20, 5))
+    many = review_queries(client, large.pk)
 
-    for name, few, many in zip(("page", "decision"), small, large, strict=True):
-        assert len(many) <= BUDGET, "\n".join([name, *many])
-        assert len(few) == len(many), "\n".join([name, *few, "--", *many])
+    for name, at_few, at_many in zip(("page", "decision"), few, many, strict=True):
+        assert len(at_many) <= BUDGET, "\n".join([name, *at_many])
+        assert len(at_few) == len(at_many), "\n".join([name, *at_few, "--", *at_many])
