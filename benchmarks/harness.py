@@ -7,6 +7,7 @@ PostgreSQL is reached as BENCH_POSTGRES_URL (default the local server, user post
 
 import os
 import platform
+import re
 import socket
 import subprocess
 import sys
@@ -89,8 +90,14 @@ class RemoteEmulator:
 
 
 @contextmanager
-def emulator_process(*options: str) -> Iterator[RemoteEmulator]:
-    """Run `manage.py customvision_emulator` with the options on a free port."""
+def emulator_process(
+    *options: str, log: Path | None = None
+) -> Iterator[RemoteEmulator]:
+    """Run `manage.py customvision_emulator` with the options on a free port.
+
+    With `log`, the emulator writes there a line per request it answered; read them
+    with `emulator_answers`.
+    """
     port = free_port()
     key = "benchmark-key"
     command = [
@@ -102,12 +109,15 @@ def emulator_process(*options: str) -> Iterator[RemoteEmulator]:
         f"--training-key={key}",
         *options,
     ]
-    server = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-        command,
-        cwd=ROOT,
-        env={**os.environ, **ENVIRONMENT},
-        stdout=subprocess.DEVNULL,
-    )
+    logging = {"LOG_LEVEL": "INFO"} if log else {}
+    with log.open("w") if log else open(os.devnull, "w") as errors:
+        server = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+            command,
+            cwd=ROOT,
+            env={**os.environ, **ENVIRONMENT, **logging},
+            stdout=subprocess.DEVNULL,
+            stderr=errors if log else None,
+        )
     remote = RemoteEmulator(f"http://127.0.0.1:{port}", key)
     try:
         _wait_until_answered(
@@ -119,6 +129,16 @@ def emulator_process(*options: str) -> Iterator[RemoteEmulator]:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+# One answered request in the emulator's log: method, path, status or "dropped".
+_ANSWER = re.compile(r"emulator\.server (\w+) (\S+) (\d+|dropped) \d+ ms$")
+
+
+def emulator_answers(log: Path) -> list[tuple[str, str, str]]:
+    """The requests an emulator process logged, in order: (method, path, status)."""
+    lines = log.read_text().splitlines()
+    return [match.groups() for line in lines if (match := _ANSWER.search(line))]
 
 
 def client_of(server, **options):

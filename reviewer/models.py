@@ -116,8 +116,9 @@ class Prediction(models.Model):
     """One stored image prediction: the image the model saw and what it said."""
 
     id = models.UUIDField(primary_key=True, help_text="The service's prediction id.")
+    # Indexed first in (project, created): an index of its own would only slow syncs.
     project = models.ForeignKey(
-        Project, on_delete=models.CASCADE, related_name="predictions"
+        Project, on_delete=models.CASCADE, related_name="predictions", db_index=False
     )
     iteration = models.ForeignKey(
         Iteration, on_delete=models.SET_NULL, null=True, related_name="predictions"
@@ -180,7 +181,10 @@ class PredictedLabel(Box):
     prediction = models.ForeignKey(
         Prediction, on_delete=models.CASCADE, related_name="labels"
     )
-    tag = models.ForeignKey(Tag, on_delete=models.PROTECT, related_name="+")
+    # Indexed first in (tag, probability).
+    tag = models.ForeignKey(
+        Tag, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     probability = models.FloatField()
 
     class Meta(Box.Meta):
@@ -207,7 +211,10 @@ class Review(models.Model):
     prediction = models.OneToOneField(
         Prediction, on_delete=models.CASCADE, primary_key=True, related_name="review"
     )
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    # Indexed first in both of the queue's indexes below.
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     state = models.CharField(
         max_length=20, choices=ReviewState.choices, default=ReviewState.TO_REVIEW
     )

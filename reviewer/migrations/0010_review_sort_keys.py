@@ -1,3 +1,4 @@
+import django.db.models.deletion
 from django.db import migrations, models
 from django.db.models import OuterRef, Subquery
 
@@ -54,6 +55,36 @@ class Migration(migrations.Migration):
             index=models.Index(
                 fields=["project", "state", "predicted_at", "prediction"],
                 name="reviewer_re_project_a16311_idx",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="predictedlabel",
+            name="tag",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="reviewer.tag",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="prediction",
+            name="project",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="predictions",
+                to="reviewer.project",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="review",
+            name="project",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="reviewer.project",
             ),
         ),
     ]

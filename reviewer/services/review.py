@@ -338,9 +338,11 @@ def decide_and_claim_next(
             matching_reviews(review.project, filters, now)
             .filter(_free_for(user, now))
             .exclude(pk=review.pk)
-            .select_related("prediction__project", "prediction__iteration")
+            .select_related("prediction__iteration")
             .select_for_update(skip_locked=True, of=("self",))[:2]
         )
+        for item in upcoming:
+            item.project = item.prediction.project = review.project
         predicted = _predicted_labels([review.pk, *(item.pk for item in upcoming)])
         tags = _tags(review.project)
         _save_decision(review, action, raw_labels, predicted, tags, user, now)

@@ -335,10 +335,11 @@ def test_pre_flight_keeps_back_expired_items_and_removed_tags(
 ):
     project = approved.project
     old, cherry = approved.predictions[3], approved.predictions[0]
-    Review.objects.filter(pk=old).update(state=ReviewState.APPROVED)
-    Prediction.objects.filter(pk=old).update(
-        created=timezone.now() - promotion.RETENTION
+    expired = timezone.now() - promotion.RETENTION
+    Review.objects.filter(pk=old).update(
+        state=ReviewState.APPROVED, predicted_at=expired
     )
+    Prediction.objects.filter(pk=old).update(created=expired)
     banana = approved.tags["Banana"]
     emulator.state.tags[str(project.pk)].pop(banana)
 
