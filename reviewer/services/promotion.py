@@ -11,6 +11,7 @@ import logging
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -303,19 +304,71 @@ def execute_run(
 
 def _send_everything(run, worker, sender, progress) -> None:
     passes = 0
-    while True:
-        # The rate is kept at the call itself, so claiming a batch fills the gap.
-        sender.wait(pace=False)
-        _renew(run, worker)
-        batch = claim_batch(run.project, worker, timezone.now())
-        if batch is not None:
-            send_batch(sender, batch)
-        elif passes < MAX_PASSES and plan(run, timezone.now()):
-            passes += 1
-        elif not _wait_for_deferred(run.project, sender.pause):
-            return
-        if progress:
-            progress(run)
+    with Courier(sender) as courier:
+        while True:
+            # The rate is kept at the call itself; this only honours a 429's wait.
+            sender.wait(pace=False)
+            _renew(run, worker)
+            batch = claim_batch(run.project, worker, timezone.now(), courier.busy)
+            if batch is not None:
+                courier.send(batch)
+            elif courier.busy:
+                courier.land()
+            elif passes < MAX_PASSES and plan(run, timezone.now()):
+                passes += 1
+            elif not _wait_for_deferred(run.project, sender.pause):
+                return
+            if progress:
+                progress(run)
+
+
+class Courier:
+    """Keep one call to the service in flight while the last answer is recorded.
+
+    The calls go one at a time, from a thread that touches no database; each batch
+    is marked sent before its call starts, and its answer is recorded by the caller's
+    thread once the next batch's call is on its way.
+    """
+
+    def __init__(self, sender: Sender) -> None:
+        self.sender = sender
+        self._calls = ThreadPoolExecutor(max_workers=1, thread_name_prefix="promote")
+        self._flight: tuple[Batch, Future] | None = None
+
+    def __enter__(self) -> "Courier":
+        return self
+
+    def __exit__(self, *error) -> None:
+        try:
+            self.land()
+        finally:
+            self._calls.shutdown()
+
+    @property
+    def busy(self) -> int | None:
+        """The batch whose call is in flight, if any."""
+        return self._flight[0].pk if self._flight else None
+
+    def send(self, batch: Batch) -> None:
+        """Start a claimed batch's call once the last one came back; record that one."""
+        landed, self._flight = self._flight, None
+        if landed:
+            wait([landed[1]])
+            if isinstance(landed[1].exception(), AuthenticationError | NotFoundError):
+                _unclaim(batch)
+                _record(*landed)
+        _mark_sent(batch)
+        body = ImageBatch.from_body(batch.request_body)
+        call = self._calls.submit(self.sender.send, str(batch.project_id), body)
+        self._flight = (batch, call)
+        if landed:
+            _record(*landed)
+
+    def land(self) -> None:
+        """Wait for the call in flight, if any, and record its answer."""
+        landed, self._flight = self._flight, None
+        if landed:
+            _record(*landed)
 
 
 def _renew(run: PromotionRun, worker: str, started: bool = False) -> None:
@@ -518,14 +571,20 @@ def _image_body(review, labels, shared: set[str], project: Project) -> dict:
     return {"id": str(review.pk), "tagIds": own, "regions": []}
 
 
-def claim_batch(project: Project, worker: str, now: datetime) -> Batch | None:
-    """Take the next unfinished batch of the project that no live worker holds."""
+def claim_batch(
+    project: Project, worker: str, now: datetime, busy: int | None = None
+) -> Batch | None:
+    """Take the next unfinished batch of the project that no live worker holds.
+
+    `busy` is the batch this worker has a call in flight for, which it holds already.
+    """
     due = Q(not_before__isnull=True) | Q(not_before__lte=now)
     candidates = (
         Batch.objects.filter(
             project=project, status__in=[Batch.Status.PENDING, Batch.Status.SENT]
         )
         .filter(due)
+        .exclude(pk=busy)
         .only("pk", "worker", "lease_expires_at")
     )
     for batch in candidates[:20]:
@@ -551,15 +610,8 @@ def _free(batch: Batch, worker: str, now: datetime) -> bool:
     return locks.holder_is_gone("batch", batch.pk)
 
 
-def send_batch(sender: Sender, batch: Batch) -> None:
-    """Send one claimed batch, exactly as written, and record what came back."""
-    try:
-        _send(sender, batch)
-    finally:
-        locks.drop("batch", batch.pk)
-
-
-def _send(sender: Sender, batch: Batch) -> None:
+def _mark_sent(batch: Batch) -> None:
+    """Record that the batch's call is about to start, before it starts."""
     now = timezone.now()
     Batch.objects.filter(pk=batch.pk).update(
         status=Batch.Status.SENT,
@@ -569,19 +621,30 @@ def _send(sender: Sender, batch: Batch) -> None:
         not_before=None,
     )
     batch.refresh_from_db(fields=_SENT_FIELDS)
+
+
+def _record(batch: Batch, call: Future) -> None:
+    """Record what became of a batch's call, then let other workers have it."""
     try:
-        summary = sender.send(
-            str(batch.project_id), ImageBatch.from_body(batch.request_body)
-        )
-    except (AuthenticationError, NotFoundError):
-        _release(batch, status=Batch.Status.PENDING)
-        raise
-    except BadRequestError as error:
-        record_refusal(batch, error)
-    except CustomVisionError as error:
-        record_failure(batch, error)
-    else:
-        record_answer(batch, summary)
+        try:
+            summary = call.result()
+        except (AuthenticationError, NotFoundError):
+            _release(batch, status=Batch.Status.PENDING)
+            raise
+        except BadRequestError as error:
+            record_refusal(batch, error)
+        except CustomVisionError as error:
+            record_failure(batch, error)
+        else:
+            record_answer(batch, summary)
+    finally:
+        locks.drop("batch", batch.pk)
+
+
+def _unclaim(batch: Batch) -> None:
+    """Give back a batch claimed but never sent, as it was."""
+    Batch.objects.filter(pk=batch.pk).update(worker="", lease_expires_at=None)
+    locks.drop("batch", batch.pk)
 
 
 _SENT_FIELDS = ["status", "attempts", "first_sent_at", "last_sent_at", "not_before"]
