@@ -72,6 +72,11 @@ def filters_from_query(
     return form, form.filters()
 
 
+def queue_filters(project: Project, query: QueryDict) -> QueueFilters:
+    """Return the filters in the URL; with none, the defaults, without a form."""
+    return filters_from_query(project, query)[1] if query else QueueFilters()
+
+
 class BulkAcceptForm(forms.Form):
     min_probability = forms.FloatField(
         min_value=0,

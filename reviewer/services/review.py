@@ -285,8 +285,8 @@ def decide(
     with transaction.atomic():
         (review,) = _locked(Review.objects.filter(pk=prediction_id))
         _check_decidable(review, user, version, now)
-        predicted = _predicted_labels([review.pk]) if action == "accept" else {}
         tags = _tags(review.project) if action == "accept" else []
+        predicted = _predicted_labels([review.pk], tags) if action == "accept" else {}
         _save_decision(review, action, raw_labels, predicted, tags, user, now)
     return review
 
@@ -343,8 +343,10 @@ def decide_and_claim_next(
         )
         for item in upcoming:
             item.project = item.prediction.project = review.project
-        predicted = _predicted_labels([review.pk, *(item.pk for item in upcoming)])
         tags = _tags(review.project)
+        predicted = _predicted_labels(
+            [review.pk, *(item.pk for item in upcoming)], tags
+        )
         _save_decision(review, action, raw_labels, predicted, tags, user, now)
         held = [row.pk for row in rows if row is not review]
         _move_lease(user, upcoming[0] if upcoming else None, held, now)
@@ -363,11 +365,8 @@ def _check_action(action: str) -> None:
 
 def _locked(reviews) -> list[Review]:
     """Load reviews for a decision, locking their rows until it is saved."""
-    return list(
-        reviews.select_related("project", "decided_by", "leased_by").select_for_update(
-            of=("self",)
-        )
-    )
+    # Who decided or holds it is read only to explain a refusal.
+    return list(reviews.select_related("project").select_for_update(of=("self",)))
 
 
 def _move_lease(user, claimed: Review | None, held: list[UUID], now: datetime) -> None:
@@ -530,7 +529,7 @@ def bulk_accept(
         .filter(_free_for(user, now))
         .values_list("pk", flat=True)
     )
-    batch = _BulkAccept(project, min_probability, user, now, share, rng)
+    batch = _BulkAccept(project, min_probability, user, now, share, rng, _tags(project))
     results = [
         batch.accept(ids[start : start + BULK_CHUNK])
         for start in range(0, len(ids), BULK_CHUNK)
@@ -553,6 +552,7 @@ class _BulkAccept:
     now: datetime
     share: float
     rng: random.Random
+    tags: list[Tag]
 
     @transaction.atomic
     def accept(self, ids: list[UUID]) -> BulkResult:
@@ -562,7 +562,7 @@ class _BulkAccept:
             .filter(pk__in=ids, state=ReviewState.TO_REVIEW)
             .filter(_free_for(self.user, self.now))
         )
-        predicted = _predicted_labels([review.pk for review in reviews])
+        predicted = _predicted_labels([review.pk for review in reviews], self.tags)
         kept = {
             pk: as_predicted(self.project, self._at_threshold(labels))
             for pk, labels in predicted.items()
@@ -600,12 +600,17 @@ def _as_approvals(labels: list[PredictedLabel]) -> list[Approval]:
     return [Approval(label.tag_id, label.pk, label.box) for label in labels]
 
 
-def _predicted_labels(ids: list[UUID]) -> dict[UUID, list[PredictedLabel]]:
-    """Load every predicted label of the given predictions, by prediction."""
+def _predicted_labels(
+    ids: list[UUID], tags: list[Tag]
+) -> dict[UUID, list[PredictedLabel]]:
+    """Load every predicted label of the given predictions, by prediction.
+
+    `tags` are the project's, every one, removed or not; each label gets its own.
+    """
+    by_id = {tag.pk: tag for tag in tags}
     by_prediction: dict[UUID, list[PredictedLabel]] = {pk: [] for pk in ids}
-    for label in PredictedLabel.objects.filter(prediction_id__in=ids).select_related(
-        "tag"
-    ):
+    for label in PredictedLabel.objects.filter(prediction_id__in=ids):
+        label.tag = by_id[label.tag_id]
         by_prediction[label.prediction_id].append(label)
     return by_prediction
 

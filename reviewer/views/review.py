@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from reviewer.forms import DecisionForm, filters_from_query
+from reviewer.forms import DecisionForm, queue_filters
 from reviewer.models import Prediction, Project, Review, ReviewState
 from reviewer.services.review import (
     Card,
@@ -29,7 +29,7 @@ INCOMPLETE = "The decision was incomplete."
 def review_start(request: HttpRequest, project_id) -> HttpResponse:
     """Claim the first item matching the queue's filters and open it."""
     project = get_object_or_404(Project, pk=project_id)
-    _, filters = filters_from_query(project, request.GET)
+    filters = queue_filters(project, request.GET)
     review = claim_next(project, request.user, filters, timezone.now())
     if review is None:
         return render(request, "reviewer/review.html", _done_context(request, project))
@@ -57,7 +57,7 @@ def review_decide(request: HttpRequest, project_id, prediction_id) -> HttpRespon
         return _refusal(request, project_id, prediction_id, INCOMPLETE, 400)
 
     # The filters need only the project's id; the service loads the project.
-    _, filters = filters_from_query(Project(pk=project_id), request.GET)
+    filters = queue_filters(Project(pk=project_id), request.GET)
     try:
         decision = decide_and_claim_next(
             project_id,
@@ -110,7 +110,7 @@ def _prediction(project_id, prediction_id) -> Prediction:
 
 def _card(request, prediction: Prediction, now) -> Card:
     project = prediction.project
-    _, filters = filters_from_query(project, request.GET)
+    filters = queue_filters(project, request.GET)
     following = peek_next(project, request.user, filters, now, passed=(prediction.pk,))
     return Card(
         prediction, list(prediction.labels.all()), list(project.tags.all()), following
