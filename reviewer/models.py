@@ -3,6 +3,7 @@
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from reviewer.customvision.limits import PREDICTION_RETENTION_DAYS
@@ -41,7 +42,10 @@ class Project(models.Model):
     domain_id = models.UUIDField()
     status = models.CharField(max_length=20, blank=True)
     default_threshold = models.FloatField(
-        default=0.5, help_text="Boxes and tags below this probability start hidden."
+        default=0.5,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text="Boxes and tags below this probability start hidden, and bulk "
+        "accept starts from it.",
     )
     last_synced_at = models.DateTimeField(null=True, blank=True)
     service_error = models.CharField(

@@ -166,6 +166,8 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
+# htmx sends the token from the page (hx-headers), so no script needs the cookie.
+CSRF_COOKIE_HTTPONLY = True
 # Sessions end after this long without a request (to within SESSION_REFRESH_SECONDS).
 SESSION_COOKIE_AGE = int(env_float("SESSION_IDLE_MINUTES", 480, minimum=1) * 60)
 SESSION_REFRESH_SECONDS = 300

@@ -279,8 +279,14 @@ class CustomVisionClient:
         """Fetch a storage link without the key: storage must never see it."""
         parts = urlsplit(uri)
 
+        # No redirects: the caller checked this link's host, not where it leads.
         answer = self._exchange(
-            "FetchImage", "GET", uri, f"{parts.hostname}{parts.path}", (200,)
+            "FetchImage",
+            "GET",
+            uri,
+            f"{parts.hostname}{parts.path}",
+            (200,),
+            allow_redirects=False,
         )
         return _image_bytes(answer.response)
 

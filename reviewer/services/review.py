@@ -511,6 +511,12 @@ class BulkResult:
     sampled: int
 
 
+def bulk_candidates(project: Project, filters: QueueFilters, user, now: datetime):
+    """The items a bulk accept would touch: matching, to review, free for the user."""
+    to_review = replace(filters, state=ReviewState.TO_REVIEW)
+    return matching_reviews(project, to_review, now).filter(_free_for(user, now))
+
+
 def bulk_accept(
     project: Project,
     filters: QueueFilters,
@@ -523,12 +529,8 @@ def bulk_accept(
     """Accept every matching item as predicted, keeping labels at the threshold."""
     share = settings.AUDIT_SAMPLE_SHARE if sample_share is None else sample_share
     rng = rng or random.Random()
-    to_review = replace(filters, state=ReviewState.TO_REVIEW)
-    ids = list(
-        matching_reviews(project, to_review, now)
-        .filter(_free_for(user, now))
-        .values_list("pk", flat=True)
-    )
+    candidates = bulk_candidates(project, filters, user, now)
+    ids = list(candidates.values_list("pk", flat=True))
     batch = _BulkAccept(project, min_probability, user, now, share, rng, _tags(project))
     results = [
         batch.accept(ids[start : start + BULK_CHUNK])

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from reviewer.forms import BulkAcceptForm, filters_from_query
 from reviewer.models import Project
 from reviewer.services import outages, queue
-from reviewer.services.review import bulk_accept
+from reviewer.services.review import bulk_accept, bulk_candidates
 from reviewer.services.sync import active_sync
 from reviewer.views import can_bulk_accept, can_review, query_without_page
 
@@ -36,9 +36,13 @@ def project_queue(request: HttpRequest, project_id) -> HttpResponse:
     context["counts"] = queue.state_counts(project, now)
     context["sync_run"] = active_sync(project)
     context["service_banner"] = outages.banner(project)
-    context["bulk_form"] = BulkAcceptForm(
-        initial={"min_probability": project.default_threshold}
-    )
+    if request.user.has_perm("reviewer.bulk_accept"):
+        context["bulk_form"] = BulkAcceptForm(
+            initial={"min_probability": project.default_threshold}
+        )
+        context["bulk_count"] = bulk_candidates(
+            project, filters, request.user, now
+        ).count()
     return render(request, "reviewer/queue.html", context)
 
 

@@ -188,7 +188,7 @@ def _card_context(request, card: Card, *, notice="", problems="", undo_id=None) 
         "review": review,
         "tag_choices": [(tag, keys.get(tag.pk)) for tag in active],
         "label_rows": [(label, names.get(label.tag_id, "")) for label in labels],
-        "days_left": prediction.days_left(now),
+        "now": now,
         "editor": {
             "kind": project.kind,
             "threshold": project.default_threshold,

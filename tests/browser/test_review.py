@@ -477,6 +477,11 @@ def test_the_queue_counts_move_after_decisions(
     page, log_in, annotator, detection_project
 ):
     project = detection_project.project
+    log_in("ann", "ann-password-1")
+    page.goto(f"/projects/{project.pk}/")
+    for key, number in (("to_review", 4), ("approved", 0), ("rejected", 0)):
+        expect(page.locator(f'[data-count="{key}"]')).to_have_text(str(number))
+
     first = start_reviewing(page, log_in, project)
     decide(page, "a", first)
     decide(page, "r", page.locator("#review-card").get_attribute("data-prediction"))

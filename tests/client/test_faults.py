@@ -130,6 +130,20 @@ def test_it_fetches_a_signed_link_without_the_key(client, scripted_server, caplo
     assert "127.0.0.1/images/a.jpg" in caplog.text
 
 
+def test_it_does_not_follow_a_signed_link_to_another_host(client, scripted_server):
+    # The proxy checked the link's host; a redirect must not lead it elsewhere.
+    scripted_server.reply(
+        302, "", headers={"Location": "http://169.254.169.254/latest/meta-data"}
+    )
+    link = f"{scripted_server.endpoint}/images/a.jpg?se=2030-01-01&sig=SIGNATURE"
+
+    with pytest.raises(MalformedResponseError) as caught:
+        client.fetch_image(PROJECT, link)
+
+    assert caught.value.status == 302
+    assert len(scripted_server.received) == 1
+
+
 def test_it_keeps_a_signed_query_out_of_a_storage_error(client, scripted_server):
     scripted_server.reply(
         403, "<Error>Signature expired for ?sv=1&sig=SIGNATURE</Error>"

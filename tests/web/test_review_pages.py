@@ -1,11 +1,12 @@
 import json
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from reviewer.models import ApprovedLabel, Review, ReviewState
+from reviewer.models import ApprovedLabel, Prediction, Review, ReviewState
 from tests.fixtures.projects import sync
 
 pytestmark = pytest.mark.django_db
@@ -349,3 +350,44 @@ def test_bulk_accept_accepts_the_filtered_items(client, lead, detection_project)
 
     assert "Accepted 1 items as predicted" in response.content.decode()
     assert Review.objects.filter(state=ReviewState.APPROVED).count() == 1
+
+
+def test_the_queue_and_the_card_show_the_time_left_and_mark_expired_items(
+    client, annotator, detection_project
+):
+    client.force_login(annotator)
+    project = detection_project.project
+    now = timezone.now()
+    closing, gone, *_ = Prediction.objects.filter(project=project)
+    Prediction.objects.filter(pk=closing.pk).update(
+        created=now - timedelta(days=29, hours=12)
+    )
+    Prediction.objects.filter(pk=gone.pk).update(created=now - timedelta(days=31))
+
+    queue = client.get(queue_url(project)).content.decode()
+    card = client.get(
+        reverse("reviewer:review-item", args=[project.pk, closing.pk])
+    ).content.decode()
+
+    assert queue.count("less than a day left") == 1
+    assert queue.count(">expired</strong>") == 1
+    assert "less than a day left" in card
+    assert ">expired</strong>" not in card
+
+
+def test_staff_set_a_projects_default_threshold_in_the_admin(
+    client, admin_user, detection_project
+):
+    project = detection_project.project
+    client.force_login(admin_user)
+    url = reverse("admin:reviewer_project_change", args=[project.pk])
+
+    refused = client.post(url, {"default_threshold": "1.5"})
+    client.post(url, {"default_threshold": "0.7"})
+
+    assert refused.status_code == 200
+    assert "less than or equal to 1" in refused.content.decode()
+    project.refresh_from_db()
+    assert project.default_threshold == 0.7
+    queue = client.get(queue_url(project))
+    assert queue.context["bulk_form"]["min_probability"].value() == 0.7

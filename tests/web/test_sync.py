@@ -106,7 +106,8 @@ def test_the_command_syncs_every_project_and_prints_a_summary(
     second = capsys.readouterr().out
 
     assert Prediction.objects.count() > 100
-    assert "new" in first.splitlines()[-1]
+    assert first.splitlines()[-1].startswith("Synced 2 projects:")
+    assert "still preparing them: Warehouse pallets (importing)" in first
     assert " 0 new" in second.splitlines()[-1]
 
 

@@ -11,6 +11,9 @@ from reviewer.services import outages
 from reviewer.services.projects import ProjectNotFound, sync_projects
 from reviewer.services.sync import run_sync_run
 
+# Project states in which the service answers QueryPredictions.
+READY = ("", "Succeeded")
+
 
 class Command(BaseCommand):
     help = (
@@ -35,7 +38,7 @@ class Command(BaseCommand):
             try:
                 synced = sync_projects(client, only=projects)
                 for project in synced:
-                    if project.status in ("", "Succeeded"):
+                    if project.status in READY:
                         run = SyncRun.objects.create(project=project)
                         run_sync_run(client, run, progress=self._show_progress)
                         self._show_done(run)
@@ -46,8 +49,14 @@ class Command(BaseCommand):
                     outages.record(Project.objects.all(), error)
                 raise CommandError(str(error)) from error
 
+        waiting = [project.name for project in synced if project.status not in READY]
+        if waiting:
+            self.stdout.write(
+                f"  Not synced while the service is still preparing them: "
+                f"{', '.join(waiting)}"
+            )
         self.stdout.write(
-            f"Synced {len(synced)} projects: {totals['pages']} pages, "
+            f"Synced {len(synced) - len(waiting)} projects: {totals['pages']} pages, "
             f"{totals['seen']} predictions seen, {totals['added']} new, "
             f"in {time.monotonic() - started:.1f} s."
         )
