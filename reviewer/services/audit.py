@@ -1,5 +1,6 @@
 """Reads for the lead: reviewed items by what changed, and promotion outcomes."""
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from uuid import UUID
@@ -8,6 +9,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from reviewer.models import (
+    Batch,
     Correction,
     Outcome,
     Project,
@@ -126,6 +128,39 @@ def recent_runs(project: Project) -> list[PromotionRun]:
     return list(
         project.promotion_runs.select_related("requested_by").annotate(**counts)[:20]
     )
+
+
+@dataclass(frozen=True)
+class BatchCall:
+    """One batch of a run with the bodies it sent and received, laid out to read."""
+
+    batch: Batch
+    request: str
+    response: str
+
+
+def run_batches(run: PromotionRun) -> list[BatchCall]:
+    """Return the run's batches, each with its request and response indented."""
+    return [
+        BatchCall(
+            batch=batch,
+            request=_indented(batch.request_body),
+            response=_readable(batch.response_body),
+        )
+        for batch in run.batches.all()
+    ]
+
+
+def _indented(body: object) -> str:
+    return json.dumps(body, indent=2, ensure_ascii=False)
+
+
+def _readable(text: str) -> str:
+    """Indent a stored body that is JSON; keep any other text as it was stored."""
+    try:
+        return _indented(json.loads(text))
+    except ValueError:
+        return text
 
 
 def pending_audits(project: Project) -> int:

@@ -4,7 +4,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from reviewer.models import Project, PromotionRun
-from reviewer.services import promotion
+from reviewer.services import audit, promotion
 from reviewer.views import can_promote
 
 # What the Promote and Retry failed buttons send: whether to send only retries.
@@ -50,7 +50,7 @@ def promotion_run(request: HttpRequest, project_id, run_id: int) -> HttpResponse
     context = {
         **_progress_context(run),
         "project": run.project,
-        "batches": run.batches.all(),
+        "batches": audit.run_batches(run),
         "outcomes": run.outcomes.select_related("review__decided_by"),
     }
     return render(request, "reviewer/promotion_run.html", context)

@@ -2,14 +2,14 @@ import json
 from datetime import timedelta
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from reviewer.models import Review, ReviewState
+from reviewer.models import PromotionRun, Review, ReviewState
+from reviewer.services.promotion import execute_run, run_counts
 from reviewer.services.queue import QueueFilters
 from reviewer.services.review import bulk_accept, claim_next, decide
+from tests.fixtures.projects import sync
 
 pytestmark = pytest.mark.django_db
 
@@ -81,26 +81,20 @@ def test_the_item_page_draws_both_boxes_and_the_receipt(client, lead, reviewed):
     assert "1 relabelled" in html
 
 
-def count_queries(client, url) -> int:
-    with CaptureQueriesContext(connection) as queries:
+# Queries a list page may make, however many rows it lists.
+MAX_QUERIES = 10
+
+
+def count_queries(client, url, django_assert_max_num_queries) -> int:
+    with django_assert_max_num_queries(MAX_QUERIES) as queries:
         assert client.get(url).status_code == 200
     return len(queries)
 
 
-def test_audit_lists_keep_their_query_count_as_rows_grow(
-    client, lead, detection_project, annotator, emulator, cv_client
-):
-    from tests.fixtures.projects import sync
-
+def approve_more(detection_project, annotator, emulator, cv_client, number) -> None:
+    """Add predictions on the service, sync them, and bulk accept them all."""
     project = detection_project.project
-    urls = [
-        reverse("reviewer:audit-items", args=[project.pk]),
-        reverse("reviewer:promotions", args=[project.pk]),
-    ]
-    bulk_accept(project, QueueFilters(), 0.5, annotator, timezone.now())
-    client.force_login(lead)
-    few = [count_queries(client, url) for url in urls]
-    for _ in range(30):
+    for _ in range(number):
         emulator.state.add_prediction(
             str(project.pk),
             detection_project.iteration,
@@ -115,7 +109,58 @@ def test_audit_lists_keep_their_query_count_as_rows_grow(
     sync(cv_client, str(project.pk))
     bulk_accept(project, QueueFilters(), 0.5, annotator, timezone.now())
 
-    assert [count_queries(client, url) for url in urls] == few
+
+def test_the_audit_list_keeps_its_query_count_as_rows_grow(
+    client,
+    lead,
+    detection_project,
+    annotator,
+    emulator,
+    cv_client,
+    django_assert_max_num_queries,
+):
+    url = reverse("reviewer:audit-items", args=[detection_project.project.pk])
+    bulk_accept(
+        detection_project.project, QueueFilters(), 0.5, annotator, timezone.now()
+    )
+    client.force_login(lead)
+    few = count_queries(client, url, django_assert_max_num_queries)
+
+    approve_more(detection_project, annotator, emulator, cv_client, 30)
+
+    assert count_queries(client, url, django_assert_max_num_queries) == few
+
+
+def test_promotion_pages_keep_their_query_count_as_outcomes_grow(
+    client,
+    lead,
+    detection_project,
+    annotator,
+    emulator,
+    cv_client,
+    settings,
+    django_assert_max_num_queries,
+):
+    settings.PROMOTION_RATE = 1000
+    project = detection_project.project
+
+    def promote_and_count(size: int) -> list[int]:
+        run = PromotionRun.objects.create(project=project, requested_by=lead)
+        assert run_counts(execute_run(cv_client, run))["promoted"] == size
+        urls = [
+            reverse("reviewer:promotions", args=[project.pk]),
+            reverse("reviewer:promotion-run", args=[project.pk, run.pk]),
+        ]
+        return [
+            count_queries(client, url, django_assert_max_num_queries) for url in urls
+        ]
+
+    bulk_accept(project, QueueFilters(), 0.5, annotator, timezone.now())
+    client.force_login(lead)
+    few = promote_and_count(4)
+    approve_more(detection_project, annotator, emulator, cv_client, 30)
+
+    assert promote_and_count(30) == few
 
 
 def test_a_lead_judges_the_audit_sample_with_the_review_screen(

@@ -433,6 +433,20 @@ def test_the_question_mark_opens_the_keys_list(
     assert not Review.objects.filter(state=ReviewState.APPROVED).exists()
 
 
+def test_the_decisions_have_plain_names_and_the_keys_list_names_every_key(
+    page, log_in, annotator, detection_project
+):
+    start_reviewing(page, log_in, detection_project.project)
+
+    for name, key in (("Accept", "A"), ("Reject", "R"), ("Skip", "S")):
+        button = page.get_by_role("button", name=name, exact=True)
+        expect(button).to_have_attribute("aria-keyshortcuts", key)
+    page.keyboard.press("?")
+    listed = page.locator("#review-keys").inner_text()
+    for key in ("A", "R", "S", "U", "Tab", "Shift", "Alt", "Delete", "Ctrl", "Esc"):
+        assert key in listed, key
+
+
 def test_it_picks_a_class_with_its_number_key(
     page, log_in, annotator, classification_project
 ):
