@@ -175,8 +175,11 @@ def manifest(project: Project, now: datetime) -> Manifest:
     return Manifest(
         approved=len(reviews),
         per_tag=per_tag.most_common(),
-        changed=sum(review.changed for review in reviews),
-        as_predicted=sum(not review.changed for review in reviews),
+        # A bulk accept only drops labels under its threshold: it changes nothing.
+        changed=sum(review.changed and not review.bulk_accepted for review in reviews),
+        as_predicted=sum(
+            review.bulk_accepted or not review.changed for review in reviews
+        ),
         bulk_accepted=sum(review.bulk_accepted for review in reviews),
         reviewers=reviewers.most_common(),
         near_expiry=sum(

@@ -1,8 +1,12 @@
+import json
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from reviewer.models import PromotionRun, Review, ReviewState
+
+pytestmark = pytest.mark.browser
 
 
 def test_a_lead_promotes_and_sees_each_image_outcome(
@@ -31,9 +35,19 @@ def test_a_lead_promotes_and_sees_each_image_outcome(
     assert set(Review.objects.values_list("state", flat=True)) == {ReviewState.PROMOTED}
 
 
-def test_an_annotator_cannot_open_the_promotion_page(page, log_in, annotator, approved):
+def test_an_annotator_can_neither_open_nor_start_a_promotion(
+    page, log_in, annotator, approved
+):
     log_in("ann", "ann-password-1")
+    project_url = f"/projects/{approved.project.pk}/"
 
-    response = page.goto(f"/projects/{approved.project.pk}/promotion/")
+    opened = page.goto(project_url + "promotion/")
+    page.goto(project_url)
+    headers = json.loads(page.locator("body").get_attribute("hx-headers"))
+    started = page.request.post(project_url + "promotion/start", headers=headers)
 
-    assert response.status == 403
+    assert opened.status == 403
+    assert started.status == 403
+    # A missing or wrong token is refused too; this refusal must be the role's.
+    assert "CSRF" not in started.text()
+    assert not PromotionRun.objects.exists()

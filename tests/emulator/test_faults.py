@@ -95,3 +95,48 @@ def test_it_forgets_faults_and_settings_on_reset(emulator, api):
     assert emulator.request_log == [
         ("GET", "/customvision/v3.3/training/domains", "GetDomains", 200)
     ]
+
+
+def test_it_answers_a_set_image_status_once_and_creates_the_rest(emulator, api, shelf):
+    emulator.fail_image(shelf.predictions[0], "ErrorStorage")
+    entries = [{"id": p, "tagIds": [shelf.tags[0]]} for p in shelf.predictions[:2]]
+
+    first = api.promote(shelf.id, entries)
+    again = api.promote(shelf.id, entries)
+
+    assert first.status_code == 207
+    assert first.json()["isBatchSuccessful"] is False
+    results = [(i["sourceUrl"], i["status"]) for i in first.json()["images"]]
+    assert results == [
+        (shelf.predictions[0], "ErrorStorage"),
+        (shelf.predictions[1], "OK"),
+    ]
+    assert first.json()["images"][0]["image"] is None
+    assert [i["status"] for i in again.json()["images"]] == ["OK", "OKDuplicate"]
+
+
+def test_it_keeps_a_set_image_status_through_a_refused_batch(emulator, api, shelf):
+    emulator.fail_image(shelf.predictions[0], "ErrorImageSize")
+    entry = {"id": shelf.predictions[0], "tagIds": [shelf.tags[0]]}
+
+    refused = api.promote(shelf.id, [entry], tagIds=["unknown"])
+    answered = api.promote(shelf.id, [entry])
+
+    assert refused.status_code == 400
+    assert answered.json()["images"][0]["status"] == "ErrorImageSize"
+
+
+def test_it_will_not_set_a_success_as_an_image_failure(emulator, shelf):
+    with pytest.raises(ValueError, match="OKDuplicate is a success"):
+        emulator.fail_image(shelf.predictions[0], "OKDuplicate")
+
+
+def test_it_names_the_code_of_an_injected_service_error(emulator, api, shelf):
+    emulator.inject(
+        status=404, operation="CreateImagesFromPredictions", code="NotFoundProject"
+    )
+
+    response = api.promote(shelf.id, [{"id": shelf.predictions[0]}])
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "NotFoundProject"

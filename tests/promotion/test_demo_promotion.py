@@ -28,6 +28,11 @@ def training_labels(image: dict) -> list:
     return sorted((tag["tagId"], None, None, None, None) for tag in image["tags"])
 
 
+def ids_in_state(project: Project, state: str) -> set[str]:
+    reviews = Review.objects.filter(project=project, state=state)
+    return {str(pk) for pk in reviews.values_list("pk", flat=True)}
+
+
 def test_the_training_set_after_a_demo_promotion_matches_the_approvals(
     emulator, cv_client, lead, annotator, settings
 ):
@@ -38,25 +43,21 @@ def test_the_training_set_after_a_demo_promotion_matches_the_approvals(
         bulk_accept(project, QueueFilters(), 0.6, annotator, timezone.now())
 
     for project in Project.objects.filter(status="Succeeded"):
+        approved = ids_in_state(project, ReviewState.APPROVED)
         execute_run(
             cv_client, PromotionRun.objects.create(project=project, requested_by=lead)
         )
 
-        promoted = {
-            str(review.pk): review
-            for review in Review.objects.filter(
-                project=project, state=ReviewState.PROMOTED
-            )
-        }
+        promoted = ids_in_state(project, ReviewState.PROMOTED)
         images = emulator.state.tagged_images(str(project.pk))
-        assert promoted
-        assert sorted(image["predictionId"] for image in images) == sorted(promoted)
+        assert approved
+        assert promoted == approved
+        assert sorted(image["predictionId"] for image in images) == sorted(approved)
+        assert not ids_in_state(project, ReviewState.FAILED)
         for image in images:
-            review = promoted[image["predictionId"]]
+            review = Review.objects.get(pk=image["predictionId"])
             assert training_labels(image) == approved_labels(review)
             assert image["metadata"]["approved_by"] == "ann"
-        left = Review.objects.filter(project=project, state=ReviewState.APPROVED)
-        assert not left.exists()
 
 
 def test_promoted_predictions_can_be_deleted_from_the_store(

@@ -1,8 +1,10 @@
+import io
+
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from reviewer.models import PromotionRun, Review, ReviewState
+from reviewer.models import Batch, PromotionRun, Review, ReviewState
 
 pytestmark = pytest.mark.django_db
 
@@ -37,6 +39,21 @@ def test_the_manifest_shows_what_would_be_sent(client, lead, approved):
     assert summary.reviewers == [("ann", 4)]
     assert summary.as_predicted == 4
     assert "every approved image passes" in response.content.decode()
+
+
+def test_the_manifest_counts_changes_by_hand_apart_from_bulk_accepts(
+    client, lead, reviewed
+):
+    client.force_login(lead)
+
+    response = client.get(
+        reverse("reviewer:promotion-manifest", args=[reviewed.project.pk])
+    )
+
+    summary = response.context["manifest"]
+    # Two changed by hand (a relabel, added boxes), one accepted as it was.
+    assert (summary.approved, summary.changed, summary.as_predicted) == (3, 2, 1)
+    assert summary.bulk_accepted == 0
 
 
 def test_promote_queues_one_run_and_shows_progress(
@@ -90,6 +107,50 @@ def test_the_command_promotes_and_prints_outcomes_by_status(approved, capsys, se
     assert "4 promoted, 0 to retry" in out
     assert "OK" in out
     assert set(Review.objects.values_list("state", flat=True)) == {ReviewState.PROMOTED}
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_command_prints_a_line_per_recorded_batch_off_a_terminal(
+    emulator, reviewed, settings
+):
+    settings.PROMOTION_RATE = 1000
+    emulator.fail_image(reviewed.predictions[1], "ErrorImageFormat")
+    out = io.StringIO()
+
+    call_command("promote", project=[str(reviewed.project.pk)], wait=True, stdout=out)
+
+    name = reviewed.project.name
+    lines = out.getvalue().splitlines()
+    assert "\r" not in out.getvalue()
+    progress = [line for line in lines if line.endswith(" recorded")]
+    assert len(progress) == Batch.objects.count() == 2
+    assert progress[-1] == f"  {name}: 3 of 3 recorded"
+    assert lines[len(progress)] == (
+        f"{name}: 2 promoted, 0 to retry, 0 back to review, 1 cannot be promoted."
+    )
+    assert [line.split() for line in lines[len(progress) + 1 :]] == [
+        ["ErrorImageFormat", "1"],
+        ["OK", "2"],
+    ]
+
+
+def test_the_command_redraws_one_progress_line_on_a_terminal(approved, settings):
+    settings.PROMOTION_RATE = 1000
+    out = Terminal()
+
+    call_command("promote", project=[str(approved.project.pk)], wait=True, stdout=out)
+
+    progress, summary = out.getvalue().split("\n")[:2]
+    redraws = progress.split("\r")
+    assert redraws[0] == ""
+    assert redraws[-1] == f"  {approved.project.name}: 4 of 4 recorded"
+    assert summary.endswith(
+        "4 promoted, 0 to retry, 0 back to review, 0 cannot be promoted."
+    )
 
 
 def test_the_command_without_wait_only_queues(approved, capsys):

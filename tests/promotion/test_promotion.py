@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from reviewer.customvision import limits
 from reviewer.customvision.client import CustomVisionClient
-from reviewer.customvision.types import CreateSummary, ImageResult
+from reviewer.customvision.types import CreateSummary
 from reviewer.models import (
     Batch,
     Outcome,
@@ -29,27 +29,9 @@ from reviewer.services.promotion import (
 from reviewer.services.queue import QueueFilters
 from reviewer.services.review import bulk_accept
 from tests.fixtures.projects import sync
+from tests.promotion.helpers import no_pause, promote, states, training_set
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def no_pause(seconds: float) -> None:
-    time.sleep(min(seconds, 0.05))
-
-
-def promote(cv_client, run) -> PromotionRun:
-    return execute_run(cv_client, run, pause=no_pause)
-
-
-def training_set(emulator, project) -> list[str]:
-    """The prediction ids the emulator's training set holds, one per image."""
-    return sorted(
-        image["predictionId"] for image in emulator.state.tagged_images(str(project.pk))
-    )
-
-
-def states(project) -> set[str]:
-    return set(Review.objects.filter(project=project).values_list("state", flat=True))
 
 
 def test_it_promotes_every_approved_image_in_one_call(
@@ -165,31 +147,6 @@ def test_a_service_refusal_of_negative_with_regular_goes_back_to_review(
 )
 def test_each_status_falls_in_its_class(status, kind):
     assert kind_of(status) == kind
-
-
-def test_retryable_image_statuses_wait_for_the_next_send(approved, new_run):
-    # The emulator never fails storage; build its answer by hand.
-    run = new_run(approved.project)
-    review = Review.objects.get(pk=approved.predictions[0])
-    batch = Batch.objects.create(run=run, project=run.project, request_body={})
-    Outcome.objects.create(run=run, batch=batch, review=review)
-    summary = CreateSummary(
-        http_status=207,
-        is_batch_successful=False,
-        results={
-            str(review.pk): ImageResult(str(review.pk), "ErrorStorage", None),
-        },
-        request_body="{}",
-        response_body="{}",
-        duration_ms=5,
-        sent_ids=(str(review.pk),),
-    )
-
-    record_answer(batch, summary)
-
-    review.refresh_from_db()
-    assert review.state == ReviewState.APPROVED
-    assert Outcome.objects.get(batch=batch).kind == Outcome.Kind.RETRY
 
 
 def test_an_image_missing_from_the_answer_is_not_assumed_done(approved, new_run):

@@ -5,8 +5,10 @@ from django.urls import reverse
 pytestmark = pytest.mark.django_db
 
 
-def log_in(client, username, password):
-    return client.post(reverse("login"), {"username": username, "password": password})
+def log_in(client, username, password, **request):
+    return client.post(
+        reverse("login"), {"username": username, "password": password}, **request
+    )
 
 
 def test_it_pauses_logins_after_repeated_failures(client, annotator, lead):
@@ -29,6 +31,31 @@ def test_a_successful_login_clears_the_failures(client, annotator):
     for _ in range(4):
         log_in(client, "ann", "wrong")
     assert log_in(client, "ann", "ann-password-1").status_code == 302
+
+
+def test_an_address_guessing_many_usernames_is_paused_at_its_own_limit(
+    client, annotator, settings
+):
+    settings.LOGIN_FAILURE_LIMIT = 2
+    # One address may be a whole office behind a proxy: it gets four users' worth.
+    address_limit = settings.LOGIN_FAILURE_LIMIT * 4
+    office, elsewhere = {"REMOTE_ADDR": "203.0.113.7"}, {"REMOTE_ADDR": "198.51.100.2"}
+    guesses = [
+        {"username": f"guess-{number}", "password": "wrong"}
+        for number in range(address_limit)
+    ]
+    for guess in guesses[:-1]:
+        client.post(reverse("login"), guess, **office)
+    below_limit = log_in(client, "ann", "ann-password-1", **office)
+    client.logout()
+
+    client.post(reverse("login"), guesses[-1], **office)
+    refused = log_in(client, "ann", "ann-password-1", **office)
+
+    assert below_limit.status_code == 302
+    assert refused.status_code == 200
+    assert "Too many failed attempts" in refused.content.decode()
+    assert log_in(client, "ann", "ann-password-1", **elsewhere).status_code == 302
 
 
 def test_a_forged_sso_header_is_ignored_when_sso_is_off(client, annotator):

@@ -1,5 +1,10 @@
+from datetime import timedelta
+
 import pytest
+from django.contrib.sessions.models import Session
+from django.db.models import F
 from django.urls import reverse
+from django.utils import timezone
 
 from reviewer.models import Prediction
 from reviewer.security import (
@@ -102,3 +107,49 @@ def test_activity_pushes_the_session_expiry_at_most_every_few_minutes(
     assert client.session[SESSION_STAMP] >= first
     assert settings.SESSION_COOKIE_HTTPONLY is True
     assert settings.SESSION_COOKIE_AGE == 480 * 60
+
+
+def leave_idle(client, idle: timedelta) -> None:
+    """Move the session's clock back, as if its user had done nothing for so long."""
+    session = client.session
+    session[SESSION_STAMP] -= int(idle.total_seconds())
+    session.save()
+    Session.objects.filter(session_key=session.session_key).update(
+        expire_date=F("expire_date") - idle
+    )
+
+
+@pytest.fixture
+def idle_half_an_hour(settings):
+    """What SESSION_IDLE_MINUTES=30 sets."""
+    settings.SESSION_COOKIE_AGE = 30 * 60
+
+
+def test_a_session_idle_longer_than_allowed_goes_to_the_login_page(
+    client, annotator, idle_half_an_hour
+):
+    client.force_login(annotator)
+    url = reverse("reviewer:project-list")
+    assert client.get(url).status_code == 200
+    leave_idle(client, timedelta(minutes=31))
+
+    response = client.get(url)
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('login')}?next={url}"
+
+
+def test_a_session_used_within_its_idle_time_stays_and_is_extended(
+    client, annotator, idle_half_an_hour
+):
+    client.force_login(annotator)
+    url = reverse("reviewer:project-list")
+    client.get(url)
+    leave_idle(client, timedelta(minutes=29))
+
+    response = client.get(url)
+
+    assert response.status_code == 200
+    expiry = Session.objects.get(session_key=client.session.session_key).expire_date
+    left = expiry - timezone.now()
+    assert timedelta(minutes=29) < left <= timedelta(minutes=30)

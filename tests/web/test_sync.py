@@ -1,8 +1,10 @@
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from reviewer.customvision.errors import CustomVisionError
 from reviewer.models import PredictedLabel, Prediction, Review, ReviewState, SyncRun
@@ -60,6 +62,32 @@ def test_running_it_twice_changes_nothing(detection_project, cv_client):
         list(Prediction.objects.values_list("id", "created").order_by("id")) == before
     )
     assert PredictedLabel.objects.count() == 12
+
+
+def test_a_second_sync_reads_only_from_the_newest_stored_prediction(
+    emulator, detection_project, cv_client
+):
+    project = detection_project.project
+    newest = project.predictions.latest("created").created
+    new = [
+        emulator.state.add_prediction(
+            str(project.pk),
+            detection_project.iteration,
+            [],
+            created=timezone.now() - timedelta(minutes=minutes),
+        )
+        for minutes in (20, 10)
+    ]
+
+    sync(cv_client, str(project.pk))
+
+    run = SyncRun.objects.latest("id")
+    assert run.window_start == newest
+    # The window starts at the newest stored prediction, inclusive, so it is
+    # read again; the three older ones are not.
+    assert run.seen == len(new) + 1
+    assert run.added == len(new)
+    assert project.predictions.count() == 6
 
 
 def test_it_never_overwrites_a_review(detection_project, cv_client, annotator):

@@ -11,6 +11,8 @@ Choices where the service's documentation is silent:
   promoted predictions stay queryable until deleted.
 - Faults (inject, fail_rate, rps_limit) come after the key check and apply to API
   calls only; signed picture links need no key and never fail on purpose.
+- An image status set with fail_image answers for that prediction once, even when
+  it is already in the training set; the rest of its batch is created as usual.
 """
 
 from reviewer.customvision.emulator.config import EmulatorConfig

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from reviewer.customvision import limits
 from reviewer.customvision.emulator import images, promotions, queries, render
 from reviewer.customvision.emulator.config import EmulatorConfig
+from reviewer.customvision.emulator.faults import Faults
 from reviewer.customvision.emulator.state import DOMAINS, State
 from reviewer.customvision.emulator.wire import ApiError, Response, json_response
 
@@ -21,6 +22,7 @@ class Call:
     """One API request and what its operation needs to answer it."""
 
     state: State
+    faults: Faults
     config: EmulatorConfig
     links: render.Links
     query: dict[str, str]
@@ -169,7 +171,9 @@ def delete_prediction(call: Call, project_id: str) -> Response:
 @route("POST", "/projects/{project_id}/images/predictions")
 def create_images_from_predictions(call: Call, project_id: str) -> Response:
     """Answer CreateImagesFromPredictions: 200 when all were created, else 207."""
-    outcomes = promotions.create(call.state, project_id, call.json(), call.now)
+    outcomes = promotions.create(
+        call.state, call.faults, project_id, call.json(), call.now
+    )
     successful = all(o.status in promotions.SUCCESSES for o in outcomes)
     results = [
         {

@@ -14,7 +14,7 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 from reviewer.customvision import limits
-from reviewer.customvision.emulator import api, images, seed
+from reviewer.customvision.emulator import api, images, promotions, seed
 from reviewer.customvision.emulator.config import EmulatorConfig
 from reviewer.customvision.emulator.faults import Fault, Faults
 from reviewer.customvision.emulator.render import Links
@@ -99,15 +99,25 @@ class Emulator:
         count: int = 1,
         operation: str | None = None,
         retry_after: int | None = None,
+        code: str | None = None,
     ) -> None:
-        """Answer the next `count` requests (of one operation, if named) with status."""
-        self.faults.inject(Fault(count, operation, status, retry_after))
+        """Answer the next `count` requests (of one operation, if named) with status.
+
+        A status the service itself answers carries `code` in its body when given.
+        """
+        self.faults.inject(Fault(count, operation, status, retry_after, code))
 
     def drop_next(
         self, count: int = 1, operation: str | None = DROPPABLE_BY_CHANCE
     ) -> None:
         """Do the work of the next `count` requests, then close without answering."""
         self.faults.drop_next(Fault(count, operation))
+
+    def fail_image(self, prediction_id: str, status: str) -> None:
+        """Answer an error status for the prediction in the next batch naming it."""
+        if status in promotions.SUCCESSES:
+            raise ValueError(f"{status} is a success, not a failure to inject.")
+        self.faults.fail_image(prediction_id, status)
 
     def seed_demo(self, now: datetime | None = None) -> dict[str, str]:
         """Add the demo projects; return their ids by kind."""
@@ -186,7 +196,13 @@ class Emulator:
             now,
         )
         call = api.Call(
-            self.state, self.config, links, request.query, request.body, now
+            self.state,
+            self.faults,
+            self.config,
+            links,
+            request.query,
+            request.body,
+            now,
         )
         try:
             response = route.answer(call, **params)
@@ -226,7 +242,7 @@ def _fault_response(fault: Fault) -> Response:
         message = HTTPStatus(fault.status).phrase
         return gateway_response(fault.status, message, retry_after)
 
-    code = SERVICE_CODES.get(fault.status, "ErrorUnknown")
+    code = fault.code or SERVICE_CODES.get(fault.status, "ErrorUnknown")
     return error_response(ApiError(fault.status, code, "An injected failure."))
 
 

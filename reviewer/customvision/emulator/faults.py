@@ -3,6 +3,7 @@
 import math
 import random
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 FAULT_SEED = 20_201_106
@@ -16,6 +17,7 @@ class Fault:
     operation: str | None
     status: int = 0
     retry_after: int | None = None
+    code: str | None = None
 
 
 class Faults:
@@ -30,6 +32,7 @@ class Faults:
         with self._lock:
             self._injections: list[Fault] = []
             self._drops: list[Fault] = []
+            self._image_statuses: dict[str, str] = {}
             self._random = random.Random(FAULT_SEED)
             self._rate: float | None = None
             self._tokens = 0.0
@@ -44,6 +47,20 @@ class Faults:
         """Lose the answers to the requests the fault names."""
         with self._lock:
             self._drops.append(fault)
+
+    def fail_image(self, prediction_id: str, status: str) -> None:
+        """Answer `status` for the prediction in the next batch that names it."""
+        with self._lock:
+            self._image_statuses[prediction_id] = status
+
+    def image_statuses(self, prediction_ids: Iterable[str]) -> dict[str, str]:
+        """Take the statuses set for any of these predictions."""
+        with self._lock:
+            return {
+                prediction_id: self._image_statuses.pop(prediction_id)
+                for prediction_id in prediction_ids
+                if prediction_id in self._image_statuses
+            }
 
     def injection(self, operation: str | None) -> Fault | None:
         """Take the queued failure for this request, if any."""

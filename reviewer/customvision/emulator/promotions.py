@@ -4,6 +4,7 @@ import uuid
 from dataclasses import dataclass
 
 from reviewer.customvision import limits
+from reviewer.customvision.emulator.faults import Faults
 from reviewer.customvision.emulator.images import ORIGINAL_SIZE
 from reviewer.customvision.emulator.state import State
 from reviewer.customvision.emulator.wire import ApiError, ticks_time
@@ -21,13 +22,21 @@ class Outcome:
     image: dict | None = None
 
 
-def create(state: State, project_id: str, batch: object, now: float) -> list[Outcome]:
-    """Create one training image per entry, or refuse the whole batch."""
+def create(
+    state: State, faults: Faults, project_id: str, batch: object, now: float
+) -> list[Outcome]:
+    """Create one training image per entry, or refuse the whole batch.
+
+    An entry whose prediction has a status set in `faults` gets that status instead.
+    """
     with state.lock:
         state.project(project_id)
         entries, tag_ids, metadata = _checked(state, project_id, batch)
+        forced = faults.image_statuses(entry["id"] for entry in entries)
         return [
-            _create_one(state, project_id, entry, tag_ids, metadata, now)
+            Outcome(entry["id"], forced[entry["id"]])
+            if entry["id"] in forced
+            else _create_one(state, project_id, entry, tag_ids, metadata, now)
             for entry in entries
         ]
 

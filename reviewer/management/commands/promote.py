@@ -51,6 +51,7 @@ class Command(BaseCommand):
             self._run_here(run)
 
     def _run_here(self, run: PromotionRun) -> None:
+        self._recorded = 0
         with closing(client_from_settings()) as client:
             try:
                 execute_run(client, run, progress=self._show_progress)
@@ -68,14 +69,16 @@ class Command(BaseCommand):
             self.stdout.write(f"  {status:<40} {number}")
 
     def _show_progress(self, run: PromotionRun) -> None:
+        """Redraw a line on a terminal; elsewhere, add one as outcomes are recorded."""
+        counts = run_counts(run)
+        done = counts["total"] - counts["pending"]
+        line = f"  {run.project.name}: {done} of {counts['total']} recorded"
         if self.stdout.isatty():
-            counts = run_counts(run)
-            done = counts["total"] - counts["pending"]
-            self.stdout.write(
-                f"\r  {run.project.name}: {done} of {counts['total']} recorded",
-                ending="",
-            )
+            self.stdout.write("\r" + line, ending="")
             self.stdout.flush()
+        elif done != self._recorded:
+            self.stdout.write(line)
+        self._recorded = done
 
 
 def _projects(ids: list[str] | None) -> list[Project]:
