@@ -6,6 +6,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.http import QueryDict
 
 from reviewer.models import Iteration, Outcome, Project, Review, ReviewState, Tag
+from reviewer.security import client_address
 from reviewer.services import logins
 from reviewer.services.audit import AuditFilters
 from reviewer.services.queue import EXPIRY_CHOICES, ORDERS, QueueFilters
@@ -169,7 +170,7 @@ class ThrottledLoginForm(AuthenticationForm):
 
     def clean(self):
         username = self.cleaned_data.get("username") or ""
-        address = self.request.META.get("REMOTE_ADDR", "") if self.request else ""
+        address = client_address(self.request) if self.request else ""
         if logins.too_many_failures(username, address):
             raise forms.ValidationError(
                 "Too many failed attempts. Wait a few minutes and try again.",

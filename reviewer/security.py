@@ -96,3 +96,15 @@ class IdleSessionMiddleware:
 def stamp_new_session(sender, request: HttpRequest, user, **kwargs) -> None:
     """Start a fresh session's idle clock at login, so its first page needn't."""
     request.session[SESSION_STAMP] = int(time.time())
+
+
+def client_address(request: HttpRequest) -> str:
+    """The address a request came from; behind a trusted proxy, the one it names."""
+    address = request.META.get("REMOTE_ADDR", "")
+    if address in settings.TRUSTED_PROXIES:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        # The proxy appends the address it saw; earlier hops could be forged.
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if hops:
+            return hops[-1]
+    return address

@@ -103,6 +103,9 @@ AUTH_PASSWORD_VALIDATORS = [
 # oauth2-proxy): the header naming the user, and the proxies allowed to send it.
 SSO_HEADER = env_str("SSO_HEADER")
 SSO_TRUSTED_PROXIES = env_list("SSO_TRUSTED_PROXIES")
+# Reverse proxies in front of the app, whose X-Forwarded-For names the client: login
+# throttling counts that address instead of the proxy's.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
 AUTHENTICATION_BACKENDS = [
     "reviewer.auth.ReviewerBackend",
     *(["django.contrib.auth.backends.RemoteUserBackend"] if SSO_HEADER else []),

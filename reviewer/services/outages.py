@@ -22,6 +22,25 @@ SENTENCES = {
 }
 
 
+# What to tell whoever can fix it, for the failures a retry will not cure.
+ADVICE = {
+    ServiceError.KEY_REFUSED: "Custom Vision refused the training key. Check "
+    "CUSTOMVISION_TRAINING_KEY and CUSTOMVISION_ENDPOINT",
+    ServiceError.PROJECT_GONE: "Custom Vision does not know this project any more "
+    "(it may have been deleted)",
+}
+
+
+def explain(error: Exception) -> str:
+    """Say what stopped a call, as advice where the fix is in configuration."""
+    return ADVICE.get(kind_of(error), str(error))
+
+
+def needs_a_fix(error: Exception) -> bool:
+    """Tell whether only a change of configuration or project cures the failure."""
+    return kind_of(error) in ADVICE
+
+
 def kind_of(error: Exception) -> str:
     """Sort a failed call into what the pages tell the user."""
     if isinstance(error, AuthenticationError):

@@ -383,16 +383,8 @@ def _renew(run: PromotionRun, worker: str, started: bool = False) -> None:
 
 
 def _stop_message(error: Exception) -> str:
-    if isinstance(error, AuthenticationError):
-        return (
-            "Custom Vision refused the training key. Check CUSTOMVISION_TRAINING_KEY "
-            "and CUSTOMVISION_ENDPOINT; nothing was marked failed."
-        )
-    if isinstance(error, NotFoundError | ProjectNotFound):
-        return (
-            "Custom Vision does not know this project any more (it may have been "
-            "deleted); nothing was marked failed."
-        )
+    if outages.needs_a_fix(error):
+        return f"{outages.explain(error)}; nothing was marked failed."
     return f"{error}. Nothing was marked failed; promote again to resume."
 
 

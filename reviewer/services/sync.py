@@ -97,7 +97,7 @@ def run_sync_run(
 
 def _failure(error: Exception) -> str:
     if isinstance(error, CustomVisionError):
-        return str(error)
+        return outages.explain(error)
     logger.exception("sync stopped by an unexpected error")
     return (
         f"The sync stopped on an unexpected error ({type(error).__name__}); "

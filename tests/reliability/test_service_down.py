@@ -93,7 +93,7 @@ def test_with_the_key_refused_the_pages_show_the_cache_and_say_so(
     run = press_sync(client, project, django_capture_on_commit_callbacks)
 
     assert run.status == SyncRun.Status.FAILED
-    assert "HTTP 401" in run.error
+    assert run.error.startswith("Custom Vision refused the training key. Check ")
     progress = client.get(reverse("reviewer:sync-progress", args=[project.pk, run.pk]))
     assert "Sync failed" in progress.content.decode()
     queue_page = client.get(reverse("reviewer:project-queue", args=[project.pk]))

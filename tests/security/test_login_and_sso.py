@@ -106,3 +106,43 @@ def test_the_header_from_any_other_address_is_ignored(client, annotator, sso):
     )
 
     assert response.status_code == 302
+
+
+def test_behind_a_trusted_proxy_failures_count_by_the_forwarded_address(
+    client, annotator, settings
+):
+    settings.LOGIN_FAILURE_LIMIT = 1
+    settings.TRUSTED_PROXIES = ["10.1.1.1"]
+    proxy = {"REMOTE_ADDR": "10.1.1.1"}
+    # The proxy appends the client it saw; the first hop is whatever the client sent.
+    guesser = {**proxy, "HTTP_X_FORWARDED_FOR": "198.51.100.2, 203.0.113.7"}
+    colleague = {**proxy, "HTTP_X_FORWARDED_FOR": "203.0.113.8"}
+    guesses = [
+        {"username": f"guess-{number}", "password": "wrong"} for number in range(4)
+    ]
+    for guess in guesses:
+        client.post(reverse("login"), guess, **guesser)
+
+    refused = log_in(client, "ann", "ann-password-1", **guesser)
+
+    assert "Too many failed attempts" in refused.content.decode()
+    assert log_in(client, "ann", "ann-password-1", **colleague).status_code == 302
+
+
+def test_a_forwarded_address_from_an_untrusted_sender_is_ignored(
+    client, annotator, settings
+):
+    settings.LOGIN_FAILURE_LIMIT = 1
+    settings.TRUSTED_PROXIES = ["10.1.1.1"]
+    forging = {"REMOTE_ADDR": "198.51.100.2"}
+    for number in range(4):
+        client.post(
+            reverse("login"),
+            {"username": f"guess-{number}", "password": "wrong"},
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{number}",
+            **forging,
+        )
+
+    refused = log_in(client, "ann", "ann-password-1", **forging)
+
+    assert "Too many failed attempts" in refused.content.decode()

@@ -115,7 +115,7 @@ def _fragments(client, project, failed_sync, failed_promotion) -> list[str]:
     assert [answer.status_code for answer in answers] == [200] * 5
     fragments = [_body(answer) for answer in answers]
     assert not any("<html" in fragment for fragment in fragments)
-    assert "Sync failed" in fragments[0] and "HTTP 401" in fragments[0]
+    assert "Sync failed: Custom Vision refused the training key" in fragments[0]
     assert REFUSED in fragments[1]
     return fragments
 
