@@ -356,9 +356,17 @@ class SyncRun(models.Model):
     reached = models.DateTimeField(
         null=True, help_text="When the newest prediction stored so far was made."
     )
+    full = models.BooleanField(
+        default=False,
+        help_text="Asked for every stored prediction, to find those the service "
+        "no longer keeps.",
+    )
     pages = models.PositiveIntegerField(default=0)
     seen = models.PositiveIntegerField(default=0)
     added = models.PositiveIntegerField(default=0)
+    removed = models.PositiveIntegerField(
+        default=0, help_text="Cached predictions a full sync no longer found."
+    )
     error = models.TextField(blank=True)
     lease_expires_at = models.DateTimeField(
         null=True, help_text="The worker renews this after each page it stores."

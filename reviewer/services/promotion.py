@@ -89,7 +89,8 @@ def preflight(
 ) -> tuple[str, str] | None:
     """Check one item against the service's rules; return (kind, reason) if it fails."""
     project = review.project
-    if review.predicted_at + RETENTION - EXPIRY_MARGIN <= now:
+    expired = review.predicted_at + RETENTION - EXPIRY_MARGIN <= now
+    if expired or review.prediction.removed_at:
         return Outcome.Kind.TERMINAL, "The service no longer keeps this prediction."
     if not labels:
         return Outcome.Kind.FIX, "It has no approved tag or box."
@@ -444,8 +445,12 @@ def plan(run: PromotionRun, now: datetime) -> int:
     )
     # Only what the pre-flight and the batches read: a review's receipt is large.
     reviews = list(
-        reviews.select_related("decided_by").only(
-            "project_id", "predicted_at", "bulk_accepted", "decided_by__username"
+        reviews.select_related("decided_by", "prediction").only(
+            "project_id",
+            "predicted_at",
+            "bulk_accepted",
+            "decided_by__username",
+            "prediction__removed_at",
         )
     )
     if not reviews:

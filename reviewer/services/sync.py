@@ -60,9 +60,14 @@ def run_sync_run(
     run: SyncRun,
     progress: Callable[[SyncRun], None] | None = None,
 ) -> SyncRun:
-    """Page through the project's new stored predictions and store each page."""
+    """Page through the project's new stored predictions and store each page.
+
+    A full run pages through every stored prediction instead, and then marks the
+    cached ones the service no longer keeps (deleted, or promoted elsewhere).
+    """
     project = run.project
-    run.window_start = project.predictions.aggregate(newest=Max("created"))["newest"]
+    newest = project.predictions.aggregate(newest=Max("created"))["newest"]
+    run.window_start = None if run.full else newest
     run.status = SyncRun.Status.RUNNING
     run.started_at = timezone.now()
     run.lease_expires_at = run.started_at + LEASE
@@ -76,13 +81,19 @@ def run_sync_run(
             order_by=limits.ORDER_OLDEST,
         )
         present = Present()
+        kept: set[uuid.UUID] = set()
         for page in _fetched_ahead(pages):
             # The page and the run's progress commit together, once a page.
             with transaction.atomic():
                 _commit_without_waiting_for_disk()
                 _record_page(run, store_predictions(project, page.predictions, present))
+            if run.full:
+                kept.update(uuid.UUID(item.id) for item in page.predictions)
             if progress:
                 progress(run)
+        if run.full:
+            run.removed = _mark_removed(project, kept, before=run.started_at)
+            run.save(update_fields=["removed"])
     except Exception as error:
         _finish(run, SyncRun.Status.FAILED, error=_failure(error))
         if isinstance(error, CustomVisionError):
@@ -93,6 +104,24 @@ def run_sync_run(
 
     _finish(run, SyncRun.Status.SUCCEEDED)
     return run
+
+
+def _mark_removed(project: Project, kept: set[uuid.UUID], before: datetime) -> int:
+    """Mark the cached predictions the service did not list; return how many."""
+    cached = Prediction.objects.filter(
+        project=project, removed_at=None, created__lt=before
+    ).values_list("pk", flat=True)
+    gone = [pk for pk in cached.iterator(chunk_size=5000) if pk not in kept]
+    now = timezone.now()
+    for start in range(0, len(gone), _CHUNK):
+        Prediction.objects.filter(pk__in=gone[start : start + _CHUNK]).update(
+            removed_at=now
+        )
+    return len(gone)
+
+
+# Ids named by one statement.
+_CHUNK = 1000
 
 
 def _failure(error: Exception) -> str:
@@ -145,13 +174,14 @@ def _finish(run: SyncRun, status: str, error: str = "") -> None:
             last_synced_at=run.finished_at, service_error="", service_error_at=None
         )
     logger.info(
-        "sync %s of project %s: %s, %d pages, %d seen, %d added",
+        "sync %s of project %s: %s, %d pages, %d seen, %d added, %d removed",
         run.pk,
         run.project_id,
         status,
         run.pages,
         run.seen,
         run.added,
+        run.removed,
     )
 
 

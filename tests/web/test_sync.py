@@ -7,7 +7,16 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from reviewer.customvision.errors import CustomVisionError
-from reviewer.models import PredictedLabel, Prediction, Review, ReviewState, SyncRun
+from reviewer.models import (
+    Outcome,
+    PredictedLabel,
+    Prediction,
+    Review,
+    ReviewState,
+    SyncRun,
+)
+from reviewer.services.promotion import execute_run, queue_promotion
+from reviewer.services.queue import QueueFilters, matching_reviews
 from reviewer.services.sync import run_sync_run
 from tests.fixtures.projects import sync
 
@@ -142,3 +151,46 @@ def test_the_command_syncs_every_project_and_prints_a_summary(
 def test_the_command_names_an_unknown_project(emulator, cv_settings):
     with pytest.raises(CommandError, match="No such project"):
         call_command("sync_predictions", project=[str(uuid.uuid4())])
+
+
+def test_a_full_sync_takes_predictions_the_service_deleted_out_of_the_queue(
+    emulator, detection_project, cv_settings, capsys
+):
+    project = detection_project.project
+    deleted, *kept = detection_project.predictions
+    emulator.state.delete_predictions(str(project.pk), [str(deleted)])
+
+    call_command("sync_predictions", project=[str(project.pk)])
+    incremental = capsys.readouterr().out
+    assert Prediction.objects.get(pk=deleted).removed_at is None
+
+    call_command("sync_predictions", project=[str(project.pk)], full=True)
+    full = capsys.readouterr().out
+
+    run = SyncRun.objects.latest("id")
+    assert (run.full, run.seen, run.removed) == (True, 3, 1)
+    assert Prediction.objects.get(pk=deleted).removed_at is not None
+    assert not Prediction.objects.filter(pk__in=kept, removed_at__isnull=False).exists()
+    assert "no longer on the service" not in incremental
+    assert "1 no longer on the service" in full.splitlines()[-1]
+    queue = matching_reviews(project, QueueFilters(), timezone.now())
+    assert {str(pk) for pk in queue.values_list("pk", flat=True)} == set(kept)
+
+
+def test_an_approved_prediction_the_service_deleted_is_not_sent(
+    emulator, approved, cv_client
+):
+    project = approved.project
+    deleted = approved.predictions[0]
+    emulator.state.delete_predictions(str(project.pk), [str(deleted)])
+    run_sync_run(cv_client, SyncRun.objects.create(project=project, full=True))
+
+    run = execute_run(
+        cv_client, queue_promotion(project, None, enqueue=False), pause=lambda _: None
+    )
+
+    outcome = Outcome.objects.get(run=run, review_id=deleted)
+    assert outcome.kind == Outcome.Kind.TERMINAL
+    assert outcome.batch is None
+    assert "no longer keeps" in outcome.message
+    assert Outcome.objects.filter(run=run, kind=Outcome.Kind.PROMOTED).count() == 3

@@ -29,8 +29,15 @@ class Command(BaseCommand):
             metavar="ID",
             help="Only this project (repeatable); all projects when omitted.",
         )
+        parser.add_argument(
+            "--full",
+            action="store_true",
+            help="Read every stored prediction, not only the new ones, and take out "
+            "of the queue those the service no longer keeps (deleted, or promoted "
+            "elsewhere). Slower: run it daily, say.",
+        )
 
-    def handle(self, *args, projects=None, **options):
+    def handle(self, *args, projects=None, full=False, **options):
         started = time.monotonic()
         totals: Counter[str] = Counter()
         synced = []
@@ -39,10 +46,15 @@ class Command(BaseCommand):
                 synced = sync_projects(client, only=projects)
                 for project in synced:
                     if project.status in READY:
-                        run = SyncRun.objects.create(project=project)
+                        run = SyncRun.objects.create(project=project, full=full)
                         run_sync_run(client, run, progress=self._show_progress)
                         self._show_done(run)
-                        totals.update(pages=run.pages, seen=run.seen, added=run.added)
+                        totals.update(
+                            pages=run.pages,
+                            seen=run.seen,
+                            added=run.added,
+                            removed=run.removed,
+                        )
             except (CustomVisionError, ProjectNotFound) as error:
                 if isinstance(error, CustomVisionError) and not synced:
                     # The key and the endpoint serve every project: all show it.
@@ -55,9 +67,10 @@ class Command(BaseCommand):
                 f"  Not synced while the service is still preparing them: "
                 f"{', '.join(waiting)}"
             )
+        removed = f"{totals['removed']} no longer on the service, " if full else ""
         self.stdout.write(
             f"Synced {len(synced) - len(waiting)} projects: {totals['pages']} pages, "
-            f"{totals['seen']} predictions seen, {totals['added']} new, "
+            f"{totals['seen']} predictions seen, {totals['added']} new, {removed}"
             f"in {time.monotonic() - started:.1f} s."
         )
 
@@ -73,7 +86,8 @@ class Command(BaseCommand):
     def _show_done(self, run: SyncRun) -> None:
         if self.stdout.isatty():
             self.stdout.write("")
+        removed = f", {run.removed} no longer on the service" if run.full else ""
         self.stdout.write(
-            f"  {run.project.name}: {run.seen} seen, {run.added} new "
+            f"  {run.project.name}: {run.seen} seen, {run.added} new{removed} "
             f"in {run.pages} pages"
         )
