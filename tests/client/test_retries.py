@@ -47,6 +47,15 @@ def test_it_retries_a_read_on_503(cv_client, emulator, shelves):
     assert [entry[3] for entry in attempts(emulator, "GetProjects")] == [503, 503, 200]
 
 
+def test_it_retries_a_read_whose_connection_was_dropped(cv_client, emulator, shelves):
+    emulator.drop_next(count=1, operation="GetProjects")
+
+    projects = cv_client.get_projects()
+
+    assert [p.id for p in projects] == [shelves["project"]]
+    assert len(attempts(emulator, "GetProjects")) == 2
+
+
 def test_it_honours_retry_after_on_429(cv_client, emulator, shelves):
     emulator.inject(status=429, count=1, operation="GetTags", retry_after=1)
     started = time.monotonic()

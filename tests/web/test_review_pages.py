@@ -391,3 +391,63 @@ def test_staff_set_a_projects_default_threshold_in_the_admin(
     assert project.default_threshold == 0.7
     queue = client.get(queue_url(project))
     assert queue.context["bulk_form"]["min_probability"].value() == 0.7
+
+
+@pytest.mark.parametrize(
+    ("order", "expected"),
+    [
+        # Suggested: the confident newcomer last, then by Banana, nearest 0.5 first.
+        ("suggested", [1, 2, 3, 4, 0]),
+        ("newest", [0, 1, 2, 3, 4]),
+        ("oldest", [4, 3, 2, 1, 0]),
+        ("expiring", [4, 3, 2, 1, 0]),
+    ],
+)
+def test_the_queue_lists_items_in_the_chosen_order(
+    client, annotator, detection_project, emulator, cv_client, order, expected
+):
+    project = detection_project.project
+    confident = emulator.state.add_prediction(
+        str(project.pk),
+        detection_project.iteration,
+        [
+            {
+                "tag_id": detection_project.tags["Apple"],
+                "probability": 0.99,
+                "box": (0.1, 0.1, 0.2, 0.2),
+            }
+        ],
+    )
+    sync(cv_client, str(project.pk))
+    items = [uuid.UUID(pk) for pk in [confident, *detection_project.predictions]]
+    client.force_login(annotator)
+
+    page = client.get(queue_url(project, order=order)).context["page"]
+
+    assert [review.pk for review in page] == [items[index] for index in expected]
+
+
+def test_reviewing_from_a_filtered_queue_keeps_its_filters_to_the_next_item(
+    client, annotator, detection_project
+):
+    project = detection_project.project
+    items = [uuid.UUID(pk) for pk in detection_project.predictions]
+    client.force_login(annotator)
+    query = f"order=oldest&iteration={detection_project.iteration}"
+
+    start = client.get(
+        reverse("reviewer:review-start", args=[project.pk]) + "?" + query
+    )
+    first = client.get(start["Location"]).context
+    decided = client.post(
+        decide_url(project, first["prediction"].pk) + "?" + query,
+        {"action": "reject", "version": 0, "labels": "[]"},
+        headers={"HX-Request": "true"},
+    )
+
+    assert query in start["Location"]
+    listed = client.get(queue_url(project) + "?" + query).context
+    assert listed["form"].is_valid() and listed["matching"] == 3
+    assert first["prediction"].pk == items[3]
+    assert decided.context["prediction"].pk == items[2]
+    assert f"?{query}" in decided["HX-Push-Url"]
