@@ -433,6 +433,22 @@ def test_the_question_mark_opens_the_keys_list(
     assert not Review.objects.filter(state=ReviewState.APPROVED).exists()
 
 
+def test_the_next_items_image_is_fetched_before_the_decision(
+    page, log_in, annotator, detection_project
+):
+    first = start_reviewing(page, log_in, detection_project.project)
+    following = page.locator('link[rel="prefetch"]').get_attribute("href")
+
+    # Waits until the browser has fetched it, without a decision.
+    page.wait_for_function(
+        "href => performance.getEntriesByType('resource')"
+        ".some(entry => entry.name.endsWith(href))",
+        arg=following,
+    )
+    decide(page, "a", first)
+    assert following in page.locator("#review-card img").first.get_attribute("src")
+
+
 def test_the_decisions_have_plain_names_and_the_keys_list_names_every_key(
     page, log_in, annotator, detection_project
 ):
