@@ -86,3 +86,49 @@ def test_it_explains_a_bad_option(args, message):
 
     assert process.returncode == 1
     assert message in stderr
+
+
+def test_its_options_seed_throttle_expire_links_and_keep_state(tmp_path):
+    port, state = free_port(), tmp_path / "emulator.json"
+    base = f"http://127.0.0.1:{port}{limits.API_PREFIX}"
+    key = {"Training-Key": "cmd-key"}
+    options = ["--port", str(port), "--training-key", "cmd-key", "--seed", "none"]
+    process = manage(
+        *options,
+        *("--seed-predictions", "500", "--seed-tags", "7", "--uri-ttl", "1"),
+        *("--rps-limit", "2", "--latency-ms", "50", "--state", str(state)),
+    )
+    try:
+        (project,) = wait_for_projects(f"{base}/projects", "cmd-key").json()
+        time.sleep(1)
+        started = time.monotonic()
+        tags = requests.get(f"{base}/projects/{project['id']}/tags", headers=key)
+        took = time.monotonic() - started
+        burst = [
+            requests.get(f"{base}/projects", headers=key, timeout=5) for _ in range(6)
+        ]
+        time.sleep(1)
+        page = requests.post(
+            f"{base}/projects/{project['id']}/predictions/query",
+            json={},
+            headers=key,
+            timeout=5,
+        ).json()
+        link = page["results"][0]["thumbnailUri"]
+        fresh = requests.get(link, timeout=5).status_code
+        time.sleep(1.5)
+        stale = requests.get(link, timeout=5).status_code
+    finally:
+        stop(process)
+
+    restarted = manage(*options, "--state", str(state))
+    try:
+        kept = wait_for_projects(f"{base}/projects", "cmd-key").json()
+    finally:
+        stop(restarted)
+
+    assert len(tags.json()) == 7 and took >= 0.05
+    throttled = [answer for answer in burst if answer.status_code == 429]
+    assert throttled and all(answer.headers["Retry-After"] for answer in throttled)
+    assert (fresh, stale) == (200, 403)
+    assert [item["id"] for item in kept] == [project["id"]]
