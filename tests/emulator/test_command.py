@@ -102,7 +102,9 @@ def test_its_options_seed_throttle_expire_links_and_keep_state(tmp_path):
         (project,) = wait_for_projects(f"{base}/projects", "cmd-key").json()
         time.sleep(1)
         started = time.monotonic()
-        tags = requests.get(f"{base}/projects/{project['id']}/tags", headers=key)
+        tags = requests.get(
+            f"{base}/projects/{project['id']}/tags", headers=key, timeout=5
+        )
         took = time.monotonic() - started
         burst = [
             requests.get(f"{base}/projects", headers=key, timeout=5) for _ in range(6)
