@@ -1,6 +1,7 @@
 """Faults while paging through stored predictions: the cache stays whole, the next
 sync completes it."""
 
+import time
 from collections import Counter
 
 import pytest
@@ -98,6 +99,30 @@ def test_503s_beyond_the_client_retries_leave_whole_pages(emulator, cv_client, r
     assert stored in (3 * PAGE, 4 * PAGE)
     assert run.added == stored == run.pages * PAGE
     assert_next_sync_completes(emulator, cv_client, remote)
+
+
+def test_throttling_and_slow_answers_while_paging_only_slow_the_sync(
+    emulator, cv_client, remote
+):
+    emulator.config.latency_ms = 30
+    run = SyncRun.objects.create(project_id=remote)
+    started = time.monotonic()
+
+    run_sync_run(
+        cv_client,
+        run,
+        progress=fail_after_pages(
+            3, lambda: emulator.inject(429, count=2, operation=QUERY, retry_after=1)
+        ),
+    )
+
+    # Two throttled tries, each waited out for its Retry-After second.
+    assert time.monotonic() - started >= 2
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert assert_whole(emulator, remote) == PREDICTIONS
+    throttled = [entry for entry in emulator.request_log if entry[3] == 429]
+    assert len(throttled) == 2
 
 
 def test_lost_answers_leave_whole_pages(emulator, cv_client, remote):
