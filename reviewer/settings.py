@@ -33,9 +33,10 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    # Before django_tasks_db, so that its db_worker command is the project's own.
+    "reviewer",
     "django_tasks",
     "django_tasks_db",
-    "reviewer",
 ]
 
 MIDDLEWARE = [

@@ -7,7 +7,7 @@ from django_tasks import task
 from reviewer.customvision.client import client_from_settings
 from reviewer.customvision.errors import CustomVisionError
 from reviewer.models import PromotionRun, SyncRun
-from reviewer.services.promotion import RunStopped, execute_run
+from reviewer.services.promotion import RunStopped, execute_run, resume_promotion_of
 from reviewer.services.sync import run_sync_run
 
 
@@ -31,3 +31,10 @@ def run_promotion(run_id: int) -> None:
             execute_run(client, run)
         except RunStopped:
             return
+
+
+@task()
+def resume_promotion(run_id: int) -> None:
+    """Promote a run's project again if the run's worker died; see the service."""
+    run = PromotionRun.objects.select_related("project", "requested_by").get(pk=run_id)
+    resume_promotion_of(run)

@@ -249,6 +249,30 @@ def active_promotion(project: Project) -> PromotionRun | None:
     return run
 
 
+def resume_abandoned_promotions() -> int:
+    """Queue again, for a starting worker, the promotions whose worker died.
+
+    django-tasks never runs a dead worker's task again. Each running promotion gets
+    a task that promotes its project anew once the run's worker is known to be gone:
+    at once on PostgreSQL, else when its lease lapses. A run whose worker is alive
+    keeps its lease, and the task then finds it active and leaves it be.
+    """
+    from reviewer.tasks import resume_promotion
+
+    now = timezone.now()
+    runs = list(PromotionRun.objects.filter(status=PromotionRun.Status.RUNNING))
+    for run in runs:
+        lapses = run.lease_expires_at or now
+        due = now if locks.holder_is_gone("run", run.pk) else max(lapses, now)
+        resume_promotion.using(run_after=due).enqueue(run.pk)
+    return len(runs)
+
+
+def resume_promotion_of(run: PromotionRun) -> PromotionRun:
+    """Promote the run's project again for its requester; closes it if abandoned."""
+    return queue_promotion(run.project, run.requested_by, run.only_retries)
+
+
 @dataclass
 class Sender:
     """Send batches no faster than the service allows, sleeping when told to wait."""
