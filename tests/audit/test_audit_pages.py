@@ -9,7 +9,7 @@ from reviewer.models import PromotionRun, Review, ReviewState
 from reviewer.services.promotion import execute_run, run_counts
 from reviewer.services.queue import QueueFilters
 from reviewer.services.review import bulk_accept, claim_next, decide
-from tests.fixtures.projects import sync
+from tests.fixtures.projects import add_apple, sync
 
 pytestmark = pytest.mark.django_db
 
@@ -95,17 +95,7 @@ def approve_more(detection_project, annotator, emulator, cv_client, number) -> N
     """Add predictions on the service, sync them, and bulk accept them all."""
     project = detection_project.project
     for _ in range(number):
-        emulator.state.add_prediction(
-            str(project.pk),
-            detection_project.iteration,
-            [
-                {
-                    "tag_id": detection_project.tags["Apple"],
-                    "probability": 0.9,
-                    "box": (0.1, 0.1, 0.2, 0.2),
-                }
-            ],
-        )
+        add_apple(emulator, detection_project)
     sync(cv_client, str(project.pk))
     bulk_accept(project, QueueFilters(), 0.5, annotator, timezone.now())
 

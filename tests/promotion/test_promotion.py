@@ -28,7 +28,7 @@ from reviewer.services.promotion import (
 )
 from reviewer.services.queue import QueueFilters
 from reviewer.services.review import bulk_accept
-from tests.fixtures.projects import sync
+from tests.fixtures.projects import add_apple, sync
 from tests.promotion.helpers import no_pause, promote, states, training_set
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -317,19 +317,8 @@ def test_two_workers_promote_one_project_without_stepping_on_each_other(
     emulator, cv_client, approved, new_run, annotator
 ):
     project = approved.project
-    state = emulator.state
     for _ in range(150):
-        state.add_prediction(
-            str(project.pk),
-            approved.iteration,
-            [
-                {
-                    "tag_id": approved.tags["Apple"],
-                    "probability": 0.9,
-                    "box": (0.1, 0.1, 0.2, 0.2),
-                }
-            ],
-        )
+        add_apple(emulator, approved)
     sync(cv_client, str(project.pk))
     bulk_accept(project, QueueFilters(), 0.5, annotator, timezone.now())
     emulator.config.latency_ms = 30

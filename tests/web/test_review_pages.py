@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from reviewer.models import ApprovedLabel, Prediction, Review, ReviewState
-from tests.fixtures.projects import sync
+from tests.fixtures.projects import add_apple, sync
 
 pytestmark = pytest.mark.django_db
 
@@ -407,17 +407,7 @@ def test_the_queue_lists_items_in_the_chosen_order(
     client, annotator, detection_project, emulator, cv_client, order, expected
 ):
     project = detection_project.project
-    confident = emulator.state.add_prediction(
-        str(project.pk),
-        detection_project.iteration,
-        [
-            {
-                "tag_id": detection_project.tags["Apple"],
-                "probability": 0.99,
-                "box": (0.1, 0.1, 0.2, 0.2),
-            }
-        ],
-    )
+    confident = add_apple(emulator, detection_project, probability=0.99)
     sync(cv_client, str(project.pk))
     items = [uuid.UUID(pk) for pk in [confident, *detection_project.predictions]]
     client.force_login(annotator)
