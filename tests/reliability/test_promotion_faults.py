@@ -155,3 +155,22 @@ def test_a_429_holds_back_the_next_batch_too():
 
     assert answer == "created"
     assert len(pauses) == 1 and pauses[0] > 2.9
+
+
+class AnsweringService:
+    """Stands for a service that creates every batch at once."""
+
+    def create_images_from_predictions(self, project_id, batch):
+        return "created"
+
+
+def test_calls_are_spaced_to_the_promotion_rate():
+    pauses = []
+    sender = Sender(AnsweringService(), rate=4, pause=pauses.append)
+
+    for batch in range(3):
+        sender.send("project", f"batch {batch}")
+
+    # The first call goes at once; each next one waits out a quarter of a second.
+    assert len(pauses) == 2
+    assert all(0.2 < pause <= 0.25 for pause in pauses)
