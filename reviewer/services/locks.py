@@ -18,7 +18,8 @@ def new_worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def _key(kind: str, pk: int) -> tuple[int, int]:
+def advisory_key(kind: str, pk: int) -> tuple[int, int]:
+    """The two numbers of the advisory lock on a row of this kind."""
     return zlib.crc32(kind.encode()) & 0x7FFFFFFF, pk
 
 
@@ -31,7 +32,7 @@ def take(kind: str, pk: int) -> bool:
     if not _advisory():
         return True
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", _key(kind, pk))
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", advisory_key(kind, pk))
         return cursor.fetchone()[0]
 
 
@@ -39,7 +40,7 @@ def drop(kind: str, pk: int) -> None:
     """Release the advisory lock on a row."""
     if _advisory():
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", _key(kind, pk))
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", advisory_key(kind, pk))
 
 
 def holder_is_gone(kind: str, pk: int) -> bool:
