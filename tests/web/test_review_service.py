@@ -273,11 +273,13 @@ def test_a_stale_save_is_refused_naming_who_changed_it(
     detection_project, annotator, other
 ):
     review = review_of(detection_project)
-    decide(review.pk, annotator, "reject", 0, "", timezone.now())
+    first = timezone.now().replace(hour=9, minute=41, second=7)
+    decide(review.pk, annotator, "reject", 0, "", first)
 
     with pytest.raises(VersionConflict, match="ann changed this item") as raised:
-        decide(review.pk, other, "skip", 0, "", timezone.now())
+        decide(review.pk, other, "skip", 0, "", first + timedelta(minutes=1))
 
+    assert "at 09:41:07 UTC" in str(raised.value)
     assert "Nothing was saved" in str(raised.value)
     review.refresh_from_db()
     assert (review.state, review.decided_by) == (ReviewState.REJECTED, annotator)
