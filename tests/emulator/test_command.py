@@ -95,7 +95,7 @@ def test_its_options_seed_throttle_expire_links_and_keep_state(tmp_path):
     options = ["--port", str(port), "--training-key", "cmd-key", "--seed", "none"]
     process = manage(
         *options,
-        *("--seed-predictions", "500", "--seed-tags", "7", "--uri-ttl", "1"),
+        *("--seed-predictions", "500", "--seed-tags", "7", "--uri-ttl", "3"),
         *("--rps-limit", "2", "--latency-ms", "50", "--state", str(state)),
     )
     try:
@@ -118,7 +118,8 @@ def test_its_options_seed_throttle_expire_links_and_keep_state(tmp_path):
         ).json()
         link = page["results"][0]["thumbnailUri"]
         fresh = requests.get(link, timeout=5).status_code
-        time.sleep(1.5)
+        # Links expire on a whole second, so one lives between two and three seconds.
+        time.sleep(3.5)
         stale = requests.get(link, timeout=5).status_code
     finally:
         stop(process)

@@ -173,4 +173,4 @@ def test_calls_are_spaced_to_the_promotion_rate():
 
     # The first call goes at once; each next one waits out a quarter of a second.
     assert len(pauses) == 2
-    assert all(0.2 < pause <= 0.25 for pause in pauses)
+    assert all(0.1 < pause <= 0.25 for pause in pauses)
