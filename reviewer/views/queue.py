@@ -30,12 +30,6 @@ def project_queue(request: HttpRequest, project_id) -> HttpResponse:
         "query": query_without_page(request),
         "now": now,
     }
-    if request.htmx.target == "queue-results":
-        return render(request, "reviewer/partials/queue_results.html", context)
-
-    context["counts"] = queue.state_counts(project, now)
-    context["sync_run"] = active_sync(project)
-    context["service_banner"] = outages.banner(project)
     if request.user.has_perm("reviewer.bulk_accept"):
         context["bulk_form"] = BulkAcceptForm(
             initial={"min_probability": project.default_threshold}
@@ -43,6 +37,12 @@ def project_queue(request: HttpRequest, project_id) -> HttpResponse:
         context["bulk_count"] = bulk_candidates(
             project, filters, request.user, now
         ).count()
+    if request.htmx.target == "queue-results":
+        return render(request, "reviewer/partials/queue_results.html", context)
+
+    context["counts"] = queue.state_counts(project, now)
+    context["sync_run"] = active_sync(project)
+    context["service_banner"] = outages.banner(project)
     return render(request, "reviewer/queue.html", context)
 
 

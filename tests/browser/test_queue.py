@@ -1,5 +1,7 @@
 """The queue in Chromium: the lead's bulk accept asks first, then accepts."""
 
+import uuid
+
 import pytest
 from playwright.sync_api import expect
 
@@ -41,3 +43,26 @@ def test_bulk_accept_says_how_many_items_it_touches_before_accepting(
         Review.objects.filter(state=ReviewState.APPROVED, bulk_accepted=True).count()
         == 4
     )
+
+
+def test_bulk_accept_follows_a_filter_changed_in_place(
+    page, log_in, lead, detection_project
+):
+    project = detection_project.project
+    log_in("lee", "lee-password-1")
+    page.goto(f"/projects/{project.pk}/")
+    asked = []
+
+    # htmx swaps the list without a page load; the actions must move with it.
+    page.get_by_label("Expiry").select_option(label="Expires within 7 days")
+    expect(page.get_by_text("1 matching item.")).to_be_visible()
+    page.once("dialog", lambda dialog: asked.append(dialog.message) or dialog.accept())
+    page.get_by_role("button", name="Bulk accept").click()
+
+    expect(page.get_by_role("status")).to_contain_text("Accepted 1 items")
+    assert "Accept 1 item still to review" in asked[0]
+    assert list(
+        Review.objects.filter(state=ReviewState.APPROVED).values_list("pk", flat=True)
+    ) == [uuid.UUID(detection_project.predictions[3])]
+    start = page.get_by_role("link", name="Start reviewing")
+    assert "expiry=7" in start.get_attribute("href")
