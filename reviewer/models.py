@@ -9,6 +9,8 @@ from django.db import models
 from reviewer.customvision.limits import PREDICTION_RETENTION_DAYS
 
 RETENTION = timedelta(days=PREDICTION_RETENTION_DAYS)
+# A project's service status in which it answers for its tags and predictions.
+READY_STATUSES = ("", "Succeeded")
 
 
 class ProjectKind(models.TextChoices):
@@ -68,6 +70,11 @@ class Project(models.Model):
     @property
     def is_object_detection(self) -> bool:
         return self.kind == ProjectKind.OBJECT_DETECTION
+
+    @property
+    def is_ready(self) -> bool:
+        """Whether the service answers for its predictions (not still importing)."""
+        return self.status in READY_STATUSES
 
 
 class Tag(models.Model):

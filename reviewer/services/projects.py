@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from reviewer.customvision import limits, types
 from reviewer.customvision.client import CustomVisionClient
-from reviewer.models import Iteration, Project, ProjectKind, Tag
+from reviewer.models import READY_STATUSES, Iteration, Project, ProjectKind, Tag
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def _sync_project(
     remote: types.Project,
     domains: dict[str, types.Domain],
 ) -> Project:
-    ready = remote.status in ("", None, "Succeeded")
+    ready = (remote.status or "") in READY_STATUSES
     tags = client.get_tags(remote.id) if ready else []
     iterations = client.get_iterations(remote.id) if ready else []
 

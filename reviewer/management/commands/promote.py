@@ -5,7 +5,7 @@ from django.db.models import Count
 
 from reviewer.customvision.client import client_from_settings
 from reviewer.management.projects import cached_projects
-from reviewer.models import Project, PromotionRun
+from reviewer.models import READY_STATUSES, Project, PromotionRun
 from reviewer.services.promotion import (
     RunStopped,
     execute_run,
@@ -83,7 +83,7 @@ class Command(BaseCommand):
 
 def _projects(ids: list[str] | None) -> list[Project]:
     if not ids:
-        return list(Project.objects.filter(status__in=["", "Succeeded"]))
+        return list(Project.objects.filter(status__in=READY_STATUSES))
     return cached_projects(ids)
 
 

@@ -11,9 +11,6 @@ from reviewer.services import outages
 from reviewer.services.projects import ProjectNotFound, sync_projects
 from reviewer.services.sync import run_sync_run
 
-# Project states in which the service answers QueryPredictions.
-READY = ("", "Succeeded")
-
 
 class Command(BaseCommand):
     help = (
@@ -45,7 +42,7 @@ class Command(BaseCommand):
             try:
                 synced = sync_projects(client, only=projects)
                 for project in synced:
-                    if project.status in READY:
+                    if project.is_ready:
                         run = SyncRun.objects.create(project=project, full=full)
                         run_sync_run(client, run, progress=self._show_progress)
                         self._show_done(run)
@@ -61,7 +58,7 @@ class Command(BaseCommand):
                     outages.record(Project.objects.all(), error)
                 raise CommandError(str(error)) from error
 
-        waiting = [project.name for project in synced if project.status not in READY]
+        waiting = [project.name for project in synced if not project.is_ready]
         if waiting:
             self.stdout.write(
                 f"  Not synced while the service is still preparing them: "
