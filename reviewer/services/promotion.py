@@ -46,7 +46,7 @@ from reviewer.models import (
 from reviewer.services import locks, outages
 from reviewer.services.packing import PackItem, pack
 from reviewer.services.projects import ProjectNotFound, sync_projects
-from reviewer.services.rows import insert_rows
+from reviewer.services.rows import insert_rows, update_rows
 
 logger = logging.getLogger(__name__)
 
@@ -508,16 +508,14 @@ def plan(run: PromotionRun, now: datetime) -> int:
             for item in packed.items
         ],
     )
-    keys = [item.key for packed in packed_batches for item in packed.items]
-    for start in range(0, len(keys), _CHUNK):
-        Review.objects.filter(pk__in=keys[start : start + _CHUNK]).update(
-            state=ReviewState.IN_BATCH, version=F("version") + 1, failure_reason=""
-        )
+    update_rows(
+        Review,
+        [item.key for packed in packed_batches for item in packed.items],
+        state=ReviewState.IN_BATCH,
+        version=F("version") + 1,
+        failure_reason="",
+    )
     return len(batches) or len(reviews)
-
-
-# Rows written by one statement while planning.
-_CHUNK = 1000
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ from reviewer.models import (
     Tag,
 )
 from reviewer.services import locks, outages
-from reviewer.services.rows import insert_rows
+from reviewer.services.rows import insert_rows, update_rows
 
 logger = logging.getLogger(__name__)
 
@@ -66,8 +66,9 @@ def run_sync_run(
     cached ones the service no longer keeps (deleted, or promoted elsewhere).
     """
     project = run.project
-    newest = project.predictions.aggregate(newest=Max("created"))["newest"]
-    run.window_start = None if run.full else newest
+    if not run.full:
+        newest = project.predictions.aggregate(newest=Max("created"))
+        run.window_start = newest["newest"]
     run.status = SyncRun.Status.RUNNING
     run.started_at = timezone.now()
     run.lease_expires_at = run.started_at + LEASE
@@ -112,16 +113,8 @@ def _mark_removed(project: Project, kept: set[uuid.UUID], before: datetime) -> i
         project=project, removed_at=None, created__lt=before
     ).values_list("pk", flat=True)
     gone = [pk for pk in cached.iterator(chunk_size=5000) if pk not in kept]
-    now = timezone.now()
-    for start in range(0, len(gone), _CHUNK):
-        Prediction.objects.filter(pk__in=gone[start : start + _CHUNK]).update(
-            removed_at=now
-        )
+    update_rows(Prediction, gone, removed_at=timezone.now())
     return len(gone)
-
-
-# Ids named by one statement.
-_CHUNK = 1000
 
 
 def _failure(error: Exception) -> str:
