@@ -7,7 +7,7 @@ from django_tasks import task
 from reviewer.customvision.client import client_from_settings
 from reviewer.customvision.errors import CustomVisionError
 from reviewer.models import PromotionRun, SyncRun
-from reviewer.services.promotion import RunStopped, execute_run, resume_promotion_of
+from reviewer.services.promotion import RunStopped, execute_run, queue_promotion
 from reviewer.services.sync import run_sync_run
 
 
@@ -35,6 +35,10 @@ def run_promotion(run_id: int) -> None:
 
 @task()
 def resume_promotion(run_id: int) -> None:
-    """Promote a run's project again if the run's worker died; see the service."""
+    """Promote a run's project again for its requester, if the run's worker died.
+
+    queue_promotion closes the run when its worker is gone and starts a new one; a
+    run whose worker is alive is still active, and is left as it is.
+    """
     run = PromotionRun.objects.select_related("project", "requested_by").get(pk=run_id)
-    resume_promotion_of(run)
+    queue_promotion(run.project, run.requested_by, run.only_retries)

@@ -268,11 +268,6 @@ def resume_abandoned_promotions() -> int:
     return len(runs)
 
 
-def resume_promotion_of(run: PromotionRun) -> PromotionRun:
-    """Promote the run's project again for its requester; closes it if abandoned."""
-    return queue_promotion(run.project, run.requested_by, run.only_retries)
-
-
 @dataclass
 class Sender:
     """Send batches no faster than the service allows, sleeping when told to wait."""
